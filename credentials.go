@@ -1,0 +1,105 @@
+package ossd
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// TimeLayout is the only timestamp layout every client accepts (SPEC §1):
+// UTC, whole seconds, literal Z.
+const TimeLayout = "2006-01-02T15:04:05Z"
+
+// Sentinel errors shared across packages. Callers compare with errors.Is.
+var (
+	ErrUnknownRole = errors.New("unknown role")
+	ErrExpired     = errors.New("credentials expired")
+)
+
+// Params are the inputs of one AssumeRole call. Everything in Params changes
+// the token STS issues, so all of it goes into the [Key].
+type Params struct {
+	RoleARN     string
+	SessionName string
+	Policy      string // inline JSON; empty for none
+	Duration    time.Duration
+	ExternalID  string
+}
+
+// Key identifies one cached STS session. It is comparable, holds no secret,
+// and carries a digest of the policy rather than the policy itself.
+type Key struct {
+	RoleARN      string
+	SessionName  string
+	PolicyDigest string
+	Duration     time.Duration
+	ExternalID   string
+}
+
+// Key returns the cache key of p.
+func (p Params) Key() Key {
+	k := Key{RoleARN: p.RoleARN, SessionName: p.SessionName, Duration: p.Duration, ExternalID: p.ExternalID}
+	if p.Policy != "" {
+		sum := sha256.Sum256([]byte(p.Policy))
+		k.PolicyDigest = hex.EncodeToString(sum[:8])
+	}
+	return k
+}
+
+// String renders k for logs and singleflight keys.
+func (k Key) String() string {
+	s := k.RoleARN + "/" + k.SessionName + "/" + strconv.FormatInt(int64(k.Duration/time.Second), 10) + "s"
+	if k.PolicyDigest != "" {
+		s += "/policy:" + k.PolicyDigest
+	}
+	if k.ExternalID != "" {
+		s += "/ext:" + k.ExternalID
+	}
+	return s
+}
+
+// Credentials are temporary STS credentials.
+type Credentials struct {
+	AccessKeyID     string // an identifier, safe to log and audit
+	AccessKeySecret Secret
+	SecurityToken   Secret
+	Expiration      time.Time
+	LastUpdated     time.Time // when STS issued the session
+}
+
+// Valid reports whether c is complete and has more than min left at now.
+func (c Credentials) Valid(now time.Time, min time.Duration) bool {
+	return c.AccessKeyID != "" && c.AccessKeySecret != "" && c.SecurityToken != "" &&
+		c.Expiration.Sub(now) > min
+}
+
+// MarshalJSON renders c as the body of SPEC §1, which every official client
+// parses: Code "Success", times in [TimeLayout], no nulls.
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return c.AppendJSON(make([]byte, 0, 1024)), nil
+}
+
+// AppendJSON appends the SPEC §1 body to b without reflection; it is on the
+// hot path of every credential request.
+func (c Credentials) AppendJSON(b []byte) []byte {
+	b = append(b, `{"AccessKeyId":`...)
+	b = strconv.AppendQuote(b, c.AccessKeyID)
+	b = append(b, `,"AccessKeySecret":`...)
+	b = strconv.AppendQuote(b, string(c.AccessKeySecret))
+	b = append(b, `,"SecurityToken":`...)
+	b = strconv.AppendQuote(b, string(c.SecurityToken))
+	b = append(b, `,"Expiration":"`...)
+	b = c.Expiration.UTC().AppendFormat(b, TimeLayout)
+	b = append(b, `","LastUpdated":"`...)
+	b = c.LastUpdated.UTC().AppendFormat(b, TimeLayout)
+	b = append(b, `","Code":"Success"}`...)
+	return b
+}
+
+// GoString keeps %#v from printing secrets through the struct.
+func (c Credentials) GoString() string {
+	return fmt.Sprintf("ossd.Credentials{AccessKeyID:%q, Expiration:%s}", c.AccessKeyID, c.Expiration.Format(TimeLayout))
+}

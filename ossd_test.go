@@ -1,0 +1,91 @@
+package ossd_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ossd/ossd"
+)
+
+func TestSecretNeverRenders(t *testing.T) {
+	s := ossd.Secret("hunter2")
+	c := ossd.Credentials{AccessKeyID: "STS.id", AccessKeySecret: s, SecurityToken: "tok-value"}
+	for _, got := range []string{
+		fmt.Sprint(s), fmt.Sprintf("%v %s %#v %+v", s, s, s, s), fmt.Sprintf("%#v", c), fmt.Sprintf("%v", c.AccessKeySecret),
+	} {
+		if strings.Contains(got, "hunter2") || strings.Contains(got, "tok-value") {
+			t.Errorf("rendered a secret: %q", got)
+		}
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "secret", s, "k", c.SecurityToken)
+	if strings.Contains(buf.String(), "hunter2") || strings.Contains(buf.String(), "tok-value") {
+		t.Errorf("slog rendered a secret: %s", buf.String())
+	}
+}
+
+// TestCredentialsJSON checks the SPEC §1 body: every field a string, Code
+// Success, times in whole UTC seconds with a literal Z.
+func TestCredentialsJSON(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	c := ossd.Credentials{
+		AccessKeyID: "STS.NUgYrLnoC37mZZCNnAbez2F", AccessKeySecret: `se"cret\`, SecurityToken: "CAIS+tok/en==",
+		Expiration:  time.Date(2026, 11, 27, 5, 47, 37, 999_000_000, loc),
+		LastUpdated: time.Date(2026, 11, 26, 20, 47, 37, 0, time.UTC),
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"AccessKeyId":"STS.NUgYrLnoC37mZZCNnAbez2F","AccessKeySecret":"se\"cret\\","SecurityToken":"CAIS+tok/en==",` +
+		`"Expiration":"2026-11-26T21:47:37Z","LastUpdated":"2026-11-26T20:47:37Z","Code":"Success"}`
+	if string(b) != want {
+		t.Errorf("JSON =\n%s\nwant\n%s", b, want)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range back {
+		if _, ok := v.(string); !ok {
+			t.Errorf("%s is %T, want string", k, v)
+		}
+	}
+}
+
+func TestValid(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	full := ossd.Credentials{AccessKeyID: "a", AccessKeySecret: "b", SecurityToken: "c", Expiration: now.Add(20 * time.Minute)}
+	tests := []struct {
+		name string
+		c    ossd.Credentials
+		min  time.Duration
+		want bool
+	}{
+		{"plenty left", full, 16 * time.Minute, true},
+		{"below floor", full, 21 * time.Minute, false},
+		{"exactly at minimum", full, 20 * time.Minute, false},
+		{"no token", ossd.Credentials{AccessKeyID: "a", AccessKeySecret: "b", Expiration: full.Expiration}, 0, false},
+		{"zero", ossd.Credentials{}, 0, false},
+	}
+	for _, tc := range tests {
+		if got := tc.c.Valid(now, tc.min); got != tc.want {
+			t.Errorf("%s: Valid = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestSTSErrorClassification(t *testing.T) {
+	err := fmt.Errorf("wrapped: %w", &ossd.STSError{Code: "Throttling.User", Status: 400, Message: "flow control"})
+	if !ossd.IsThrottled(err) || ossd.ErrorCode(err) != "Throttling.User" {
+		t.Errorf("IsThrottled/ErrorCode failed on %v", err)
+	}
+	if ossd.IsThrottled(&ossd.STSError{Code: "InternalError"}) {
+		t.Error("InternalError classified as throttling")
+	}
+}
