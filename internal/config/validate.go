@@ -1,0 +1,166 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// FieldError is one problem with one setting. Field is the setting's TOML
+// path, with roles indexed from 0: "sts.max_qps", "role[1].arn".
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+// Error returns "<field>: <problem>".
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// problems collects FieldErrors.
+type problems []error
+
+func (p *problems) add(field string, err error) {
+	if err != nil {
+		*p = append(*p, &FieldError{Field: field, Err: err})
+	}
+}
+
+func (p *problems) addf(field, format string, args ...any) {
+	p.add(field, fmt.Errorf(format, args...))
+}
+
+func (p problems) err() error { return errors.Join(p...) }
+
+// Validate reports every problem with c at once, as an [errors.Join] of
+// [*FieldError], or nil. It checks c as it is: it applies no defaults and
+// does no I/O.
+func (c *Config) Validate() error {
+	var p problems
+	c.Source.validate(&p)
+	c.STS.validate(&p)
+	c.Refresh.validate(&p)
+	c.Server.validate(&p)
+	c.Log.validate(&p)
+	c.validateRoles(&p)
+	return p.err()
+}
+
+func (s STS) validate(p *problems) {
+	switch {
+	case s.Region == "":
+		p.addf("sts.region", "required")
+	case !validRegion(s.Region):
+		p.addf("sts.region", "malformed region %s: want lower-case words joined by '-', like cn-hangzhou", quote(s.Region))
+	}
+	if s.Endpoint != "" {
+		p.add("sts.endpoint", validEndpoint(s.Endpoint))
+	}
+	checkDuration(p, "sts.timeout", s.Timeout, time.Second, time.Minute)
+	if !(s.MaxQPS > 0 && s.MaxQPS <= 100) { // written so NaN fails too
+		p.addf("sts.max_qps", "%v out of range (0, 100]: STS allows 100 AssumeRole calls per second per account", s.MaxQPS)
+	}
+}
+
+// minHardMinimum is where the Go SDKs start refetching on every call (SPEC §5).
+const minHardMinimum = 180 * time.Second
+
+func (r Refresh) validate(p *problems) {
+	if r.Floor <= 0 {
+		p.addf("refresh.floor", "%s must be positive", r.Floor)
+	}
+	if time.Duration(r.HardMinimum) <= minHardMinimum {
+		p.addf("refresh.hard_minimum", "%s must be more than %s: below that, clients refetch on every call", r.HardMinimum, minHardMinimum)
+	}
+	if r.Floor > 0 && r.HardMinimum >= r.Floor {
+		p.addf("refresh.hard_minimum", "%s must be less than refresh.floor (%s)", r.HardMinimum, r.Floor)
+	}
+}
+
+// maxSocketPath leaves room for the NUL in sun_path (108 bytes on Linux).
+const maxSocketPath = 107
+
+func (s Server) validate(p *problems) {
+	if s.Socket != "" {
+		switch {
+		case !filepath.IsAbs(s.Socket):
+			p.addf("server.socket", "%s must be an absolute path", quote(s.Socket))
+		case len(s.Socket) > maxSocketPath || strings.ContainsRune(s.Socket, 0):
+			p.addf("server.socket", "%s is not a usable unix socket path (at most %d bytes)", quote(s.Socket), maxSocketPath)
+		}
+	}
+	if m, err := parseMode(s.SocketMode); err != nil {
+		p.add("server.socket_mode", err)
+	} else if m&0o002 != 0 {
+		p.addf("server.socket_mode", "%s lets any local user write to (connect to) the socket", quote(s.SocketMode))
+	}
+	if s.SocketGroup != "" && !groupRe.MatchString(s.SocketGroup) {
+		p.addf("server.socket_group", "malformed group %s: want a group name or a numeric gid", quote(s.SocketGroup))
+	}
+	if s.MaxSessions < 1 || s.MaxSessions > 1_000_000 {
+		p.addf("server.max_sessions", "%d out of range 1..1000000", s.MaxSessions)
+	}
+}
+
+func (l Log) validate(p *problems) {
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		p.addf("log.level", "unknown level %s: want debug, info, warn or error", quote(l.Level))
+	}
+	if l.Format != "text" && l.Format != "json" {
+		p.addf("log.format", "unknown format %s: want text or json", quote(l.Format))
+	}
+}
+
+// Role duration bounds (SPEC §6: DurationSeconds 900..43200).
+const (
+	minRoleDuration = 15 * time.Minute
+	maxRoleDuration = 12 * time.Hour
+)
+
+func (c *Config) validateRoles(p *problems) {
+	if len(c.Roles) == 0 {
+		p.addf("role", "at least one [[role]] is required")
+		return
+	}
+	first := make(map[string]int, len(c.Roles))
+	for i, r := range c.Roles {
+		prefix := fmt.Sprintf("role[%d]", i)
+		if j, dup := first[r.Name]; dup {
+			p.addf(prefix+".name", "duplicate role name %s (also role[%d])", quote(r.Name), j)
+		} else {
+			first[r.Name] = i
+		}
+		r.validate(p, prefix, c.Refresh.Floor)
+	}
+}
+
+func (r Role) validate(p *problems, prefix string, floor Duration) {
+	if !nameRe.MatchString(r.Name) {
+		p.addf(prefix+".name", "malformed role name %s: want 1-64 of [A-Za-z0-9_.-]", quote(r.Name))
+	}
+	p.add(prefix+".arn", ValidRoleARN(r.ARN))
+	p.add(prefix+".session_name", ValidSessionName(r.SessionName))
+	d := time.Duration(r.Duration)
+	switch {
+	case d < minRoleDuration || d > maxRoleDuration:
+		p.add(prefix+".duration", rangeError(r.Duration, minRoleDuration, maxRoleDuration))
+	case d%time.Second != 0:
+		p.addf(prefix+".duration", "%s is not a whole number of seconds", r.Duration)
+	case floor > 0 && d/2 < time.Duration(floor): // d < 2*floor, without overflow
+		p.addf(prefix+".duration", "%s must be at least twice refresh.floor (%s)", r.Duration, floor)
+	}
+	if r.Policy != "" && r.PolicyFile != "" && !r.policyFromFile {
+		p.addf(prefix+".policy", "set policy or policy_file, not both")
+	} else if r.Policy != "" {
+		p.add(prefix+".policy", ValidPolicy(r.Policy))
+	}
+	if r.ExternalID != "" && (len(r.ExternalID) < minExternalID || len(r.ExternalID) > maxExternalID) {
+		p.addf(prefix+".external_id", "%d bytes, want %d..%d", len(r.ExternalID), minExternalID, maxExternalID)
+	}
+}
