@@ -1,0 +1,210 @@
+// Package sts calls STS AssumeRole through the official
+// alibaba-cloud-sdk-go client and turns its answers into [ossd.Credentials]
+// and [ossd.STSError]s that are safe to log.
+//
+// A Client is safe for concurrent use.
+package sts
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	stssdk "github.com/aliyun/alibaba-cloud-sdk-go/services/sts"
+
+	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/clock"
+)
+
+// Options configure a Client.
+type Options struct {
+	Region   string
+	Endpoint string // "https://sts.cn-hangzhou.aliyuncs.com" or "http://127.0.0.1:PORT"
+	Timeout  time.Duration
+	// Source is the SDK credentials provider that signs AssumeRole calls.
+	Source credentials.CredentialsProvider
+	Clock  clock.Clock // used for LastUpdated; nil = real
+	// Conns is how many AssumeRole calls may be in flight at once; default 8.
+	Conns int
+}
+
+// Client assumes roles. It implements [ossd.Fetcher].
+//
+// The SDK client is not safe for concurrent use (DoAction writes the
+// client's timeout fields on every call), so Client keeps a pool of them and
+// lends each to one call at a time.
+type Client struct {
+	pool    chan *stssdk.Client
+	scheme  string
+	timeout time.Duration
+	clock   clock.Clock
+}
+
+// New returns a Client for o.
+func New(o Options) (*Client, error) {
+	u, err := url.Parse(o.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("sts endpoint %q: want http(s)://host[:port]", o.Endpoint)
+	}
+	if o.Conns <= 0 {
+		o.Conns = 8
+	}
+	c := &Client{pool: make(chan *stssdk.Client, o.Conns), scheme: u.Scheme, timeout: o.Timeout, clock: clock.Or(o.Clock)}
+	for range o.Conns {
+		sc, err := newSDKClient(o, u)
+		if err != nil {
+			return nil, err
+		}
+		c.pool <- sc
+	}
+	return c, nil
+}
+
+func newSDKClient(o Options, u *url.URL) (*stssdk.Client, error) {
+	c, err := stssdk.NewClientWithOptions(o.Region, sdk.NewConfig(), o.Source)
+	if err != nil {
+		return nil, fmt.Errorf("sts client: %w", err)
+	}
+	c.Domain = u.Host
+	if isLoopback(u.Hostname()) {
+		// A local STS must never go through HTTP_PROXY from the environment.
+		c.SetNoProxy(regexp.QuoteMeta(u.Host))
+	}
+	if o.Timeout > 0 {
+		c.SetConnectTimeout(o.Timeout)
+		c.SetReadTimeout(o.Timeout)
+	}
+	return c, nil
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1"
+}
+
+// Fetch calls AssumeRole for p. The SDK takes no context, so the call runs in
+// a goroutine and Fetch returns early when ctx ends; the SDK's own timeouts
+// bound the abandoned call.
+func (c *Client) Fetch(ctx context.Context, p ossd.Params) (ossd.Credentials, error) {
+	req := stssdk.CreateAssumeRoleRequest()
+	req.Scheme = c.scheme
+	req.RoleArn = p.RoleARN
+	req.RoleSessionName = p.SessionName
+	req.DurationSeconds = requests.NewInteger(int(p.Duration / time.Second))
+	req.Policy = p.Policy
+	req.ExternalId = p.ExternalID
+	type result struct {
+		resp *stssdk.AssumeRoleResponse
+		err  error
+	}
+	var sc *stssdk.Client
+	select {
+	case sc = <-c.pool:
+	case <-ctx.Done():
+		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.Timeout", Message: "no STS connection free in time"}
+	}
+	ch := make(chan result, 1)
+	start := c.clock.Now()
+	go func() {
+		resp, err := sc.AssumeRole(req)
+		c.pool <- sc
+		ch <- result{resp, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.Timeout", Message: "AssumeRole did not answer in time"}
+	case r := <-ch:
+		if r.err != nil {
+			return ossd.Credentials{}, Sanitize(r.err)
+		}
+		return toCredentials(r.resp, start)
+	}
+}
+
+func toCredentials(resp *stssdk.AssumeRoleResponse, issued time.Time) (ossd.Credentials, error) {
+	rc := resp.Credentials
+	exp, err := time.Parse(ossd.TimeLayout, rc.Expiration)
+	if err != nil || rc.AccessKeyId == "" || rc.AccessKeySecret == "" || rc.SecurityToken == "" {
+		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.BadResponse", Message: "AssumeRole answered 2xx without complete credentials"}
+	}
+	// STS does not return the issue time; the moment the call started is the
+	// closest lower bound, and never later than the real one.
+	return ossd.Credentials{
+		AccessKeyID:     rc.AccessKeyId,
+		AccessKeySecret: ossd.Secret(rc.AccessKeySecret),
+		SecurityToken:   ossd.Secret(rc.SecurityToken),
+		Expiration:      exp.UTC(),
+		LastUpdated:     issued.UTC().Truncate(time.Second),
+	}, nil
+}
+
+// maxMessage bounds how much of an STS message reaches logs and callers.
+const maxMessage = 200
+
+// Sanitize converts an SDK error into an *ossd.STSError that holds no
+// secret. The SDK's transport errors embed the whole signed URL, AccessKeyId
+// and SecurityToken included, so only the error's kind survives.
+func Sanitize(err error) error {
+	switch e := err.(type) {
+	case *sdkerrors.ServerError:
+		return &ossd.STSError{Code: e.ErrorCode(), Message: serverMessage(e.Message()), RequestID: e.RequestId(), Status: e.HttpStatus()}
+	case *sdkerrors.ClientError:
+		return &ossd.STSError{Code: e.ErrorCode(), Message: clientMessage(e)}
+	}
+	return &ossd.STSError{Code: "ossd.TransportError", Message: "AssumeRole request failed: " + transportKind(err) + " (details withheld: they quote the signed URL)"}
+}
+
+func clientMessage(e *sdkerrors.ClientError) string {
+	switch e.ErrorCode() {
+	case sdkerrors.JsonUnmarshalErrorCode:
+		return "STS answered with a body that is not valid JSON"
+	case sdkerrors.TimeoutErrorCode:
+		return "AssumeRole timed out"
+	}
+	if e.OriginError() != nil {
+		return "transport error: " + transportKind(e.OriginError())
+	}
+	return truncate(e.Message())
+}
+
+// transportKind names a transport failure without quoting it.
+func transportKind(err error) string {
+	s := err.Error()
+	for _, k := range []string{"connection reset", "connection refused", "EOF", "timeout", "no such host", "certificate", "tls"} {
+		if strings.Contains(s, k) {
+			return k
+		}
+	}
+	return "network error"
+}
+
+// serverMessage keeps the human part of an STS error message. A
+// SignatureDoesNotMatch message quotes the string to sign, which holds the
+// caller's AccessKeyId and, for an STS source, its SecurityToken: drop it.
+func serverMessage(m string) string {
+	if i := strings.Index(strings.ToLower(m), "string to sign"); i >= 0 {
+		m = m[:i]
+		if j := strings.LastIndexAny(m, ".:"); j > 0 {
+			m = m[:j+1]
+		}
+	}
+	return truncate(m)
+}
+
+func truncate(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxMessage {
+		s = s[:maxMessage] + "…"
+	}
+	return s
+}
+
+// DurationSeconds formats d for STS.
+func DurationSeconds(d time.Duration) string { return strconv.Itoa(int(d / time.Second)) }

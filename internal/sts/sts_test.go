@@ -1,0 +1,126 @@
+package sts_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+
+	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/clock"
+	"github.com/ossd/ossd/internal/localsts"
+	"github.com/ossd/ossd/internal/logtest"
+	"github.com/ossd/ossd/internal/sts"
+)
+
+var epoch = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func setup(t *testing.T, src credentials.CredentialsProvider) (*sts.Client, *localsts.Server, string) {
+	t.Helper()
+	clk := clock.NewFake(epoch)
+	s := localsts.New(localsts.Config{Clock: clk})
+	s.AddAccessKey("LTAIsource", "source-secret")
+	s.AddRole(s.RoleARN("reader"), 12*time.Hour)
+	endpoint, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	t.Setenv("HTTP_PROXY", "http://127.0.0.1:1") // must be ignored for a loopback STS
+	c, err := sts.New(sts.Options{Region: "cn-hangzhou", Endpoint: endpoint, Timeout: 2 * time.Second, Source: src, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, s, endpoint
+}
+
+func params(s *localsts.Server) ossd.Params {
+	return ossd.Params{RoleARN: s.RoleARN("reader"), SessionName: "ossd-reader", Duration: time.Hour,
+		Policy: `{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:GetObject","Resource":"*"}]}`, ExternalID: "ext-1"}
+}
+
+func TestFetch(t *testing.T) {
+	c, s, _ := setup(t, credentials.NewStaticAKCredentialsProvider("LTAIsource", "source-secret"))
+	got, err := c.Fetch(context.Background(), params(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := s.Issued()[0]
+	want := ossd.Credentials{AccessKeyID: is.AccessKeyID, AccessKeySecret: ossd.Secret(is.AccessKeySecret),
+		SecurityToken: ossd.Secret(is.SecurityToken), Expiration: epoch.Add(time.Hour), LastUpdated: epoch}
+	if got != want {
+		t.Errorf("Fetch = %#v, want %#v", got, want)
+	}
+	call := s.CallLog()[0].Params
+	for k, v := range map[string]string{"DurationSeconds": "3600", "RoleSessionName": "ossd-reader", "ExternalId": "ext-1", "Policy": params(s).Policy} {
+		if call.Get(k) != v {
+			t.Errorf("%s = %q, want %q", k, call.Get(k), v)
+		}
+	}
+}
+
+// TestErrorsCarryNoSecrets drives the SDK into each kind of error and checks
+// that the sanitised error names its code and holds no secret: the SDK's
+// transport errors quote the whole signed URL.
+func TestErrorsCarryNoSecrets(t *testing.T) {
+	tests := []struct {
+		name   string
+		secret string
+		fault  *localsts.Fault
+		code   string
+	}{
+		{"wrong secret", "wrong-secret", nil, "SignatureDoesNotMatch"},
+		{"throttling", "source-secret", &localsts.Fault{Code: "Throttling.User"}, "Throttling.User"},
+		{"5xx", "source-secret", &localsts.Fault{Code: "InternalError"}, "InternalError"},
+		{"reset", "source-secret", &localsts.Fault{Reset: true}, "ossd.TransportError"},
+		{"malformed", "source-secret", &localsts.Fault{Malformed: true}, "SDK.JsonUnmarshalError"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, s, _ := setup(t, credentials.NewStaticAKCredentialsProvider("LTAIsource", tc.secret))
+			if tc.fault != nil {
+				s.SetFault(*tc.fault)
+			}
+			_, err := c.Fetch(context.Background(), params(s))
+			if code := ossd.ErrorCode(err); code != tc.code {
+				t.Errorf("code = %q, want %q (err %v)", code, tc.code, err)
+			}
+			msg := err.Error()
+			logtest.NoSecrets(t, "error", msg, tc.secret, "Signature=", "SignatureNonce", "LTAIsource")
+			if strings.Contains(msg, "\n") {
+				t.Errorf("multi-line error %q", msg)
+			}
+		})
+	}
+}
+
+// TestSTSSourceTokenNotQuoted uses an STS token issued by the local STS as
+// the source (role chaining). A wrong secret makes the server quote the
+// string to sign, SecurityToken included; the error must not.
+func TestSTSSourceTokenNotQuoted(t *testing.T) {
+	c0, s, endpoint := setup(t, credentials.NewStaticAKCredentialsProvider("LTAIsource", "source-secret"))
+	first, err := c0.Fetch(context.Background(), params(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sts.New(sts.Options{Region: "cn-hangzhou", Endpoint: endpoint, Timeout: 2 * time.Second,
+		Source: credentials.NewStaticSTSCredentialsProvider(first.AccessKeyID, "wrong", first.SecurityToken.Reveal())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Fetch(context.Background(), params(s))
+	if ossd.ErrorCode(err) != "SignatureDoesNotMatch" {
+		t.Fatalf("err = %v", err)
+	}
+	logtest.NoSecrets(t, "error", err.Error(), first.SecurityToken.Reveal())
+}
+
+func TestBadEndpoint(t *testing.T) {
+	for _, ep := range []string{"", "sts.aliyuncs.com", "ftp://x", "http://"} {
+		if _, err := sts.New(sts.Options{Region: "cn-hangzhou", Endpoint: ep}); err == nil {
+			t.Errorf("New(endpoint %q) succeeded", ep)
+		}
+	}
+}
