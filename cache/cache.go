@@ -1,0 +1,115 @@
+package cache
+
+import (
+	"sort"
+	"sync"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/ossd/ossd"
+)
+
+// Cache maps keys to entries. Create it with New.
+type Cache struct {
+	mu     sync.RWMutex // guards pinned
+	pinned map[ossd.Key]*Entry
+	lru    *lru.Cache[ossd.Key, *Entry] // safe for concurrent use on its own
+}
+
+// New returns a cache whose on-demand part holds at most maxSessions
+// entries; the least recently used is evicted first.
+func New(maxSessions int) *Cache {
+	if maxSessions < 1 {
+		maxSessions = 1
+	}
+	l, err := lru.New[ossd.Key, *Entry](maxSessions)
+	if err != nil {
+		panic(err) // unreachable: size is positive
+	}
+	return &Cache{pinned: make(map[ossd.Key]*Entry), lru: l}
+}
+
+// Get returns the entry for k, pinned or on demand, and marks an on-demand
+// entry as recently used.
+func (c *Cache) Get(k ossd.Key) (*Entry, bool) {
+	c.mu.RLock()
+	e, ok := c.pinned[k]
+	c.mu.RUnlock()
+	if ok {
+		return e, true
+	}
+	return c.lru.Get(k)
+}
+
+// Pin returns the pinned entry for p, creating it if needed. An on-demand
+// entry for the same key is promoted, keeping its state.
+func (c *Cache) Pin(p ossd.Params) *Entry {
+	k := p.Key()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.pinned[k]; ok {
+		return e
+	}
+	e, ok := c.lru.Peek(k)
+	if ok {
+		c.lru.Remove(k)
+	} else {
+		e = newEntry(p)
+	}
+	e.pinned.Store(true)
+	c.pinned[k] = e
+	return e
+}
+
+// Unpin forgets the pinned entry for k and its token.
+func (c *Cache) Unpin(k ossd.Key) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.pinned, k)
+}
+
+// GetOrAdd returns the entry for p, adding an on-demand entry if there is
+// none. It reports whether the entry already existed.
+func (c *Cache) GetOrAdd(p ossd.Params) (*Entry, bool) {
+	k := p.Key()
+	if e, ok := c.Get(k); ok {
+		return e, true
+	}
+	c.mu.Lock() // serialises creation so two callers share one entry
+	defer c.mu.Unlock()
+	if e, ok := c.pinned[k]; ok {
+		return e, true
+	}
+	if e, ok := c.lru.Get(k); ok {
+		return e, true
+	}
+	e := newEntry(p)
+	c.lru.Add(k, e)
+	return e, false
+}
+
+// Entries returns every entry, pinned first, each group in key order.
+func (c *Cache) Entries() []*Entry {
+	c.mu.RLock()
+	out := make([]*Entry, 0, len(c.pinned)+c.lru.Len())
+	for _, e := range c.pinned {
+		out = append(out, e)
+	}
+	c.mu.RUnlock()
+	sortEntries(out)
+	n := len(out)
+	out = append(out, c.lru.Values()...)
+	sortEntries(out[n:])
+	return out
+}
+
+// Len reports the number of pinned and on-demand entries.
+func (c *Cache) Len() (pinned, onDemand int) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.pinned), c.lru.Len()
+}
+
+func sortEntries(es []*Entry) {
+	sort.Slice(es, func(i, j int) bool { return es[i].Key.String() < es[j].Key.String() })
+}
