@@ -1,0 +1,276 @@
+package refresher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
+
+	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/cache"
+	"github.com/ossd/ossd/internal/clock"
+)
+
+// Defaults, from SPEC §5: clients refetch on every call once 180 s or less
+// remain, Node and Python once 15 min remain.
+const (
+	DefaultFloor    = 16 * time.Minute
+	DefaultHardMin  = 5 * time.Minute
+	DefaultMaxQPS   = 20
+	DefaultTimeout  = 5 * time.Second
+	defaultWorkers  = 4
+	maxBackoff      = 2 * time.Minute
+	maxThrottleWait = 5 * time.Minute
+)
+
+// ErrNoCredentials is returned when no token with more than the hard minimum
+// left can be had. It wraps the last STS error.
+var ErrNoCredentials = errors.New("no valid credentials")
+
+// Options configure a Refresher. Fetcher and Cache are required.
+type Options struct {
+	Fetcher ossd.Fetcher
+	Cache   *cache.Cache
+	Clock   clock.Clock  // nil = real
+	Log     *slog.Logger // nil = discard
+	Floor   time.Duration
+	HardMin time.Duration
+	MaxQPS  float64
+	Timeout time.Duration // per fetch
+	Seed    uint64        // jitter seed; 0 = random
+	Workers int           // concurrent background fetches
+	// OnFetch, if set, is called after every fetch attempt (metrics hook).
+	OnFetch func(k ossd.Key, err error, took time.Duration)
+}
+
+// Refresher keeps the entries of a Cache fresh.
+type Refresher struct {
+	o       Options
+	clock   clock.Clock
+	log     *slog.Logger
+	group   singleflight.Group
+	limiter *rate.Limiter
+	wake    chan struct{}
+
+	mu             sync.Mutex // guards rng and throttledUntil
+	rng            *rand.Rand
+	throttledUntil time.Time
+}
+
+// New returns a Refresher. Zero durations and rates take the defaults.
+func New(o Options) *Refresher {
+	if o.Floor <= 0 {
+		o.Floor = DefaultFloor
+	}
+	if o.HardMin <= 0 {
+		o.HardMin = DefaultHardMin
+	}
+	if o.MaxQPS <= 0 {
+		o.MaxQPS = DefaultMaxQPS
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Workers <= 0 {
+		o.Workers = defaultWorkers
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	seed := o.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	return &Refresher{
+		o:       o,
+		clock:   clock.Or(o.Clock),
+		log:     o.Log.With("component", "refresher"),
+		limiter: rate.NewLimiter(rate.Limit(o.MaxQPS), max(1, int(o.MaxQPS))),
+		wake:    make(chan struct{}, 1),
+		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+	}
+}
+
+// Floor returns the least remaining validity Get normally hands out.
+func (r *Refresher) Floor() time.Duration { return r.o.Floor }
+
+// Get returns credentials for p with more than the floor left, or, while
+// renewal is failing, with more than the hard minimum left. It waits on STS
+// only when no such token is cached.
+func (r *Refresher) Get(ctx context.Context, p ossd.Params) (ossd.Credentials, error) {
+	e, _ := r.o.Cache.GetOrAdd(p)
+	return r.GetEntry(ctx, e)
+}
+
+// GetEntry is Get for an entry already in the cache.
+func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
+	now := r.clock.Now()
+	if c, ok := e.Lookup(now, r.o.Floor); ok {
+		e.Touch(now)
+		return c, nil
+	}
+	if c, ok := e.Lookup(now, r.o.HardMin); ok {
+		// Degraded: renewal is late or failing. Serve the still-valid token
+		// and make sure a renewal is under way.
+		e.Touch(now)
+		r.kick(e, now)
+		return c, nil
+	}
+	if s := e.State(); s != nil && s.Err != nil && now.Before(s.RetryAt) {
+		return ossd.Credentials{}, r.noCreds(e, s.Err)
+	}
+	c, err := r.fetchWait(ctx, e)
+	if err != nil {
+		return ossd.Credentials{}, err
+	}
+	e.Touch(r.clock.Now())
+	return c, nil
+}
+
+func (r *Refresher) noCreds(e *cache.Entry, err error) error {
+	return fmt.Errorf("%w for %s: %w", ErrNoCredentials, e.Params.RoleARN, err)
+}
+
+// kick starts a background renewal of e unless one is due to happen anyway
+// or a backoff is in force.
+func (r *Refresher) kick(e *cache.Entry, now time.Time) {
+	if s := e.State(); s != nil && (now.Before(s.RetryAt) || now.Before(s.RefreshAt)) {
+		return
+	}
+	if r.throttled(now) || !e.StartRenewal() {
+		return
+	}
+	go func() {
+		defer e.EndRenewal()
+		if _, err := r.fetch(context.Background(), e); err != nil {
+			r.log.Debug("background renewal failed", "role", e.Params.RoleARN, "err", err)
+		}
+	}()
+}
+
+// fetchWait fetches e through singleflight and waits for the result or ctx.
+// The fetch itself runs detached from ctx: one caller hanging up must not
+// fail the others.
+func (r *Refresher) fetchWait(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
+	ch := r.group.DoChan(e.Key.String(), func() (any, error) {
+		return r.doFetch(context.WithoutCancel(ctx), e)
+	})
+	select {
+	case res := <-ch:
+		c, _ := res.Val.(ossd.Credentials) // zero on error
+		if res.Err != nil {
+			return ossd.Credentials{}, r.noCreds(e, res.Err)
+		}
+		return c, nil
+	case <-ctx.Done():
+		return ossd.Credentials{}, ctx.Err()
+	}
+}
+
+// fetch is fetchWait for background callers.
+func (r *Refresher) fetch(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
+	v, err, _ := r.group.Do(e.Key.String(), func() (any, error) { return r.doFetch(ctx, e) })
+	c, _ := v.(ossd.Credentials)
+	return c, err
+}
+
+// doFetch makes one rate-limited AssumeRole call and records its outcome.
+func (r *Refresher) doFetch(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+	defer cancel()
+	if err := r.waitLimiter(ctx); err != nil {
+		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.RateLimited", Message: "local AssumeRole rate limit (sts.max_qps) left no slot in time"}
+	}
+	start := r.clock.Now()
+	c, err := r.o.Fetcher.Fetch(ctx, e.Params)
+	now := r.clock.Now()
+	if err == nil && !c.Valid(now, 0) {
+		err = &ossd.STSError{Code: "ossd.ExpiredOnArrival", Message: "STS returned credentials that are already expired or incomplete"}
+	}
+	if r.o.OnFetch != nil {
+		r.o.OnFetch(e.Key, err, now.Sub(start))
+	}
+	r.record(e, c, err, now)
+	if err != nil {
+		return ossd.Credentials{}, err
+	}
+	return c, nil
+}
+
+// waitLimiter takes a slot from the shared AssumeRole rate limit, waiting on
+// the injected clock.
+func (r *Refresher) waitLimiter(ctx context.Context) error {
+	now := r.clock.Now()
+	res := r.limiter.ReserveN(now, 1)
+	d := res.DelayFrom(now)
+	if d <= 0 {
+		return nil
+	}
+	t := r.clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return nil
+	case <-ctx.Done():
+		res.CancelAt(r.clock.Now())
+		return ctx.Err()
+	}
+}
+
+// record publishes the outcome of a fetch attempt on e.
+func (r *Refresher) record(e *cache.Entry, c ossd.Credentials, err error, now time.Time) {
+	old := e.State()
+	if err == nil {
+		e.SetState(&State{Creds: c, FetchedAt: now, RefreshAt: r.refreshAt(now, c.Expiration), LastAttempt: now})
+		if c.Expiration.Sub(now) <= r.o.Floor {
+			r.log.Warn("STS issued a token shorter than the floor", "role", e.Params.RoleARN, "expires_in", c.Expiration.Sub(now).Round(time.Second))
+		}
+		r.notify()
+		return
+	}
+	next := &State{LastAttempt: now, Err: err, Failures: 1}
+	if old != nil {
+		next.Creds, next.FetchedAt, next.RefreshAt = old.Creds, old.FetchedAt, old.RefreshAt
+		next.Failures = old.Failures + 1
+	}
+	throttled := ossd.IsThrottled(err)
+	next.RetryAt = now.Add(r.backoff(next.Failures, throttled))
+	if throttled {
+		r.mu.Lock()
+		r.throttledUntil = later(r.throttledUntil, next.RetryAt)
+		r.mu.Unlock()
+	}
+	e.SetState(next)
+	r.log.Warn("AssumeRole failed", "role", e.Params.RoleARN, "session", e.Params.SessionName,
+		"code", ossd.ErrorCode(err), "err", err, "failures", next.Failures, "retry_in", next.RetryAt.Sub(now).Round(time.Millisecond))
+	r.notify()
+}
+
+// State is an alias so callers of this package need not import cache.
+type State = cache.State
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func (r *Refresher) throttled(now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return now.Before(r.throttledUntil)
+}
+
+func (r *Refresher) notify() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,136 @@
+package refresher
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/cache"
+)
+
+// idle is how long Run sleeps when nothing is scheduled.
+const idle = time.Hour
+
+// Run renews tokens ahead of expiry until ctx ends. It returns nil when ctx
+// is cancelled.
+func (r *Refresher) Run(ctx context.Context) error {
+	t := r.clock.NewTimer(idle)
+	defer t.Stop()
+	for {
+		next := r.RefreshDue(ctx)
+		t.Stop()
+		t.Reset(max(next.Sub(r.clock.Now()), 0))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C():
+		case <-r.wake:
+		}
+	}
+}
+
+// RefreshDue renews every entry that is due at the current time, waits for
+// those renewals, and reports when the next one is due.
+func (r *Refresher) RefreshDue(ctx context.Context) time.Time {
+	now := r.clock.Now()
+	next := now.Add(idle)
+	var due []*cache.Entry
+	throttled := r.throttled(now)
+	for _, e := range r.o.Cache.Entries() {
+		at, ok := r.dueAt(e)
+		if !ok {
+			continue
+		}
+		if at.After(now) || throttled {
+			next = earliest(next, at)
+			continue
+		}
+		due = append(due, e)
+	}
+	if throttled {
+		r.mu.Lock()
+		next = earliest(next, r.throttledUntil)
+		r.mu.Unlock()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.o.Workers)
+	for _, e := range due {
+		if gctx.Err() != nil || r.throttled(r.clock.Now()) {
+			break
+		}
+		g.Go(func() error {
+			_, err := r.fetch(gctx, e)
+			_ = err // recorded on the entry by doFetch; background renewal never fails the loop
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines return nil
+	for _, e := range due {
+		if at, ok := r.dueAt(e); ok {
+			next = earliest(next, at)
+		}
+	}
+	return next
+}
+
+// dueAt reports when e should next be fetched in the background, and
+// whether it should be at all. On-demand sessions are renewed only while
+// callers keep using them; idle ones simply expire.
+func (r *Refresher) dueAt(e *cache.Entry) (time.Time, bool) {
+	s := e.State()
+	switch {
+	case s == nil:
+		return time.Time{}, e.Pinned() // a pinned entry not yet fetched is due now
+	case s.Err != nil:
+		if !e.Pinned() && !e.LastAccess().After(s.LastAttempt) {
+			return time.Time{}, false
+		}
+		return s.RetryAt, true
+	case !e.Pinned() && !e.LastAccess().After(s.FetchedAt):
+		return time.Time{}, false
+	}
+	return s.RefreshAt, true
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// Warm fetches ps (the configured roles) once, in parallel within the rate
+// limit, pinning each in the cache. It returns the errors by key; a role
+// that fails stays pinned and is retried by Run.
+func (r *Refresher) Warm(ctx context.Context, ps []ossd.Params) map[ossd.Key]error {
+	entries := make([]*cache.Entry, len(ps))
+	for i, p := range ps {
+		entries[i] = r.o.Cache.Pin(p)
+	}
+	errs := make([]error, len(entries))
+	var g errgroup.Group
+	g.SetLimit(max(r.o.Workers, 8))
+	for i, e := range entries {
+		if _, ok := e.Lookup(r.clock.Now(), r.o.Floor); ok {
+			continue
+		}
+		g.Go(func() error {
+			_, errs[i] = r.fetch(ctx, e)
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines return nil; errors are collected in errs
+	out := make(map[ossd.Key]error)
+	for i, err := range errs {
+		if err != nil {
+			out[entries[i].Key] = err
+		}
+	}
+	r.notify()
+	return out
+}
+
+// Forget unpins k and drops its token.
+func (r *Refresher) Forget(k ossd.Key) { r.o.Cache.Unpin(k) }
