@@ -1,0 +1,175 @@
+package socket
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ossd/ossd/internal/service"
+)
+
+// Limits on what a caller may send.
+const (
+	maxHeaderBytes    = 8 << 10
+	maxBodyBytes      = 64 << 10
+	readHeaderTimeout = 5 * time.Second
+	idleTimeout       = 2 * time.Minute
+	shutdownTimeout   = 5 * time.Second
+)
+
+// Options configure a Server.
+type Options struct {
+	Service *service.Service
+	Log     *slog.Logger
+	// Extra routes (presign, status) registered by other packages, by
+	// ServeMux pattern.
+	Extra map[string]http.Handler
+}
+
+// Server is the Unix socket API.
+type Server struct {
+	svc *service.Service
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns a Server.
+func New(o Options) *Server {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{svc: o.Service, log: log.With("component", "socket"), mux: http.NewServeMux()}
+	s.mux.HandleFunc("/v1/credentials/{role}", s.credentials)
+	s.mux.HandleFunc("/v1/roles", s.roles)
+	s.mux.HandleFunc("/healthz", s.healthz)
+	for p, h := range o.Extra {
+		s.mux.Handle(p, h)
+	}
+	return s
+}
+
+// ServeHTTP routes a request; unknown paths get a JSON 404 and oversized
+// bodies a 413.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > maxBodyBytes {
+		writeError(w, &apiError{http.StatusRequestEntityTooLarge, CodeTooLarge, "request body over 64 KiB"})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		writeError(w, &apiError{http.StatusNotFound, CodeNotFound, "no such endpoint: " + truncate(r.URL.Path)})
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func truncate(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "…"
+	}
+	return s
+}
+
+func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	writeError(w, &apiError{http.StatusMethodNotAllowed, CodeMethod, r.Method + " not allowed; use " + strings.Join(methods, " or ")})
+	return false
+}
+
+func (s *Server) credentials(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	role := r.PathValue("role")
+	q := r.URL.Query()
+	for k := range q {
+		if k != "session" {
+			writeError(w, &apiError{http.StatusBadRequest, CodeBadRequest, "unknown query parameter " + truncateQuote(k)})
+			return
+		}
+	}
+	c, err := s.svc.Credentials(r.Context(), role, q.Get("session"))
+	if err != nil {
+		s.log.Info("credentials refused", "role", truncate(role), "err", err)
+		writeError(w, err)
+		return
+	}
+	body := c.AppendJSON(make([]byte, 0, 1536))
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["Cache-Control"] = noStore
+	w.Write(body) // a failed write means the caller left
+}
+
+func truncateQuote(s string) string { return `"` + truncate(s) + `"` }
+
+var (
+	jsonType = []string{"application/json"}
+	noStore  = []string{"no-store"}
+)
+
+func (s *Server) roles(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(struct {
+		Roles []service.RoleStatus `json:"roles"`
+	}{s.svc.Status()}); err != nil {
+		s.log.Debug("write roles", "err", err)
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n")) // a failed write means the caller left
+}
+
+// Serve answers on ln until ctx ends, then stops accepting, lets in-flight
+// requests finish for up to 5 s, and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := NewHTTPServer(s)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// NewHTTPServer returns an http.Server with the daemon's timeouts and limits.
+func NewHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(slog.DiscardHandler, slog.LevelDebug),
+	}
+}
