@@ -1,0 +1,67 @@
+// Command ossd is a local credential daemon for Alibaba Cloud: it assumes
+// RAM roles through STS, caches one token per role and session, renews them
+// ahead of expiry, and serves them to processes on the same host.
+//
+// Usage:
+//
+//	ossd serve --config FILE [--socket PATH]
+//	ossd serve --dev [--socket PATH]
+//	ossd version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ossd:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError is a command-line mistake; it exits 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	if _, ok := err.(usageError); ok {
+		return 2
+	}
+	return 1
+}
+
+const usage = `usage: ossd <command> [flags]
+
+commands:
+  serve     run the daemon (--config FILE, or --dev for a local demo with fake credentials)
+  version   print the version
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{usage}
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "ossd", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}
+}
+
+const version = "0.1.0-dev"

@@ -1,0 +1,230 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ossd/ossd/internal/localsts"
+	"github.com/ossd/ossd/internal/logtest"
+	"github.com/ossd/ossd/internal/testenv"
+)
+
+var ossdBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ossd-bin-")
+	if err != nil {
+		panic(err)
+	}
+	ossdBin = filepath.Join(dir, "ossd")
+	out, err := exec.Command("go", "build", "-o", ossdBin, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build ossd: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// syncBuffer collects a child's output while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type daemon struct {
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+	socket         string
+	done           chan error
+}
+
+// startDaemon runs ossd with args and waits until its socket answers.
+func startDaemon(t *testing.T, socket string, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{cmd: exec.Command(ossdBin, args...), stdout: new(syncBuffer), stderr: new(syncBuffer), socket: socket, done: make(chan error, 1)}
+	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
+	d.cmd.Env = append(os.Environ(), "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=")
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.done <- d.cmd.Wait() }()
+	t.Cleanup(func() { d.stop(t) })
+	c := testenv.UnixClient(socket)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := c.Get("http://localhost/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return d
+		}
+		select {
+		case err := <-d.done:
+			d.done <- err
+			t.Fatalf("ossd exited early: %v\nstderr:\n%s", err, d.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ossd did not answer on %s\nstderr:\n%s", socket, d.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (d *daemon) stop(t *testing.T) {
+	t.Helper()
+	if d.cmd.ProcessState != nil {
+		return
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.done:
+		d.done <- err
+		if err != nil {
+			t.Errorf("ossd exited with %v\nstderr:\n%s", err, d.stderr)
+		}
+	case <-time.After(10 * time.Second):
+		d.cmd.Process.Kill()
+		t.Errorf("ossd did not stop within 10s of SIGTERM")
+	}
+}
+
+func get(t *testing.T, socket, path string) (int, string) {
+	t.Helper()
+	resp, err := testenv.UnixClient(socket).Get("http://localhost" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeDev(t *testing.T) {
+	sock := testenv.SocketPath(t)
+	d := startDaemon(t, sock, "serve", "--dev", "--socket", sock)
+	status, body := get(t, sock, "/v1/credentials/demo")
+	if status != 200 || !strings.Contains(body, `"Code":"Success"`) || !strings.Contains(body, `"AccessKeyId":"STS.`) {
+		t.Errorf("GET demo = %d %s", status, body)
+	}
+	waitFor(t, func() bool { return strings.Contains(d.stdout.String(), "curl --unix-socket") })
+	banner := d.stdout.String()
+	for _, want := range []string{"FAKE", "curl --unix-socket " + sock + " http://localhost/v1/credentials/demo"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	d.stop(t)
+	if _, err := os.Stat(sock); err == nil {
+		t.Error("socket left behind after SIGTERM")
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+	}
+}
+
+// TestServeConfig runs the binary against a local STS with a config file and
+// checks that everything it logs at debug level is free of secrets.
+func TestServeConfig(t *testing.T) {
+	t.Setenv("HTTP_PROXY", "")
+	s := localsts.New(localsts.Config{})
+	s.AddAccessKey(testenv.KeyID, testenv.KeySecret)
+	s.AddRole(testenv.Params("reader").RoleARN, 12*time.Hour)
+	endpoint, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "secret"), []byte(testenv.KeySecret+"\n"), 0o600)
+	cfg := fmt.Sprintf(`
+[source]
+type = "access_key"
+access_key_id = %q
+access_key_secret_file = "secret"
+[sts]
+region = "cn-hangzhou"
+endpoint = %q
+[log]
+level = "debug"
+[[role]]
+name = "reader"
+arn = %q
+`, testenv.KeyID, endpoint, testenv.Params("reader").RoleARN)
+	path := filepath.Join(dir, "ossd.toml")
+	os.WriteFile(path, []byte(cfg), 0o600)
+	sock := testenv.SocketPath(t)
+	d := startDaemon(t, sock, "serve", "--config", path, "--socket", sock)
+	status, body := get(t, sock, "/v1/credentials/reader")
+	issued := s.Issued()
+	if status != 200 || len(issued) != 1 || !strings.Contains(body, issued[0].SecurityToken) {
+		t.Fatalf("GET reader = %d %s (issued %d)", status, body, len(issued))
+	}
+	if status, body := get(t, sock, "/v1/credentials/writer"); status != 404 || !strings.Contains(body, "UnknownRole") {
+		t.Errorf("GET writer = %d %s", status, body)
+	}
+	d.stop(t)
+	logtest.NoSecrets(t, "daemon stderr", d.stderr.String(), testenv.KeySecret, issued[0].AccessKeySecret, issued[0].SecurityToken)
+	logtest.NoSecrets(t, "daemon stdout", d.stdout.String(), testenv.KeySecret, issued[0].AccessKeySecret, issued[0].SecurityToken)
+}
+
+func TestServeRefusals(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("[source]\ntype = \"default\"\n[sts]\nregion = \"cn-hangzhou\"\nregoin = \"x\"\n[[role]]\nname = \"r\"\narn = \"acs:ram::1:role/r\"\n"), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no mode", []string{"serve"}, 2, "exactly one of --config FILE or --dev"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"unknown key", []string{"serve", "--config", bad}, 1, "regoin"},
+		{"missing file", []string{"serve", "--config", filepath.Join(dir, "nope.toml")}, 1, "nope.toml"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, ossdBin, tc.args...).CombinedOutput()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != tc.code {
+				t.Fatalf("exit = %v, want code %d; output:\n%s", err, tc.code, out)
+			}
+			if !strings.Contains(string(out), tc.want) {
+				t.Errorf("output lacks %q:\n%s", tc.want, out)
+			}
+		})
+	}
+}
