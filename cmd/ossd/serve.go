@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -51,73 +50,99 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 	return f, nil
 }
 
+// daemon is what serve wires together. Front ends (the socket API, metadata
+// listeners, the credentials URI) each get it and add their goroutines to g.
+type daemon struct {
+	cfg    *config.Config
+	flags  serveFlags
+	clk    clock.Clock
+	log    *slog.Logger
+	cache  *cache.Cache
+	ref    *refresher.Refresher
+	svc    *service.Service
+	stdout io.Writer
+}
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parseServeFlags(args, stderr)
 	if err != nil {
 		return err
 	}
+	d := &daemon{flags: f, clk: clock.Real{}, stdout: stdout}
 	var (
-		cfg      *config.Config
 		fetcher  *sts.Client
 		warnings []string
 	)
-	clk := clock.Real{}
 	if f.dev {
-		d, err := startDev(clk)
+		dv, err := startDev(d.clk)
 		if err != nil {
 			return err
 		}
-		defer d.sts.Close()
-		cfg, fetcher = d.cfg, d.client
+		defer dv.sts.Close()
+		d.cfg, fetcher = dv.cfg, dv.client
 	} else {
 		loaded, err := config.Load(f.config)
 		if err != nil {
 			return err
 		}
-		cfg, warnings = loaded.Config, loaded.Warnings
-		if fetcher, err = newSTSClient(cfg, filepath.Dir(f.config), clk); err != nil {
+		d.cfg, warnings = loaded.Config, loaded.Warnings
+		if fetcher, err = newSTSClient(d.cfg, loaded.Dir, d.clk); err != nil {
 			return err
 		}
 	}
-	log, err := logging.New(stderr, cfg.Log.Level, cfg.Log.Format)
-	if err != nil {
+	if d.log, err = logging.New(stderr, d.cfg.Log.Level, d.cfg.Log.Format); err != nil {
 		return err
 	}
 	for _, w := range warnings {
-		log.Warn(w)
+		d.log.Warn(w)
 	}
-	path := paths.Socket(f.socket, cfg.Server.Socket, os.Getenv, os.Geteuid())
-	ln, err := socket.Listen(path, socket.ListenOptions{Mode: cfg.Server.FileMode(), GID: lookupGroup(cfg.Server.SocketGroup, log)})
+	d.cache = cache.New(d.cfg.Server.MaxSessions)
+	d.ref = refresher.New(refresher.Options{
+		Fetcher: fetcher, Cache: d.cache, Clock: d.clk, Log: d.log,
+		Floor: time.Duration(d.cfg.Refresh.Floor), HardMin: time.Duration(d.cfg.Refresh.HardMinimum),
+		MaxQPS: d.cfg.STS.MaxQPS, Timeout: time.Duration(d.cfg.STS.Timeout),
+	})
+	d.svc = service.New(d.ref, d.cache, d.clk, d.log)
+	return d.run(ctx)
+}
+
+// run opens the listeners, fetches the configured roles, and serves until
+// ctx ends.
+func (d *daemon) run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	sock, err := d.startSocket(gctx, g)
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
-
-	c := cache.New(cfg.Server.MaxSessions)
-	ref := refresher.New(refresher.Options{
-		Fetcher: fetcher, Cache: c, Clock: clk, Log: log,
-		Floor: time.Duration(cfg.Refresh.Floor), HardMin: time.Duration(cfg.Refresh.HardMinimum),
-		MaxQPS: cfg.STS.MaxQPS, Timeout: time.Duration(cfg.STS.Timeout),
-	})
-	svc := service.New(ref, c, clk, log)
-	srv := socket.New(socket.Options{Service: svc, Log: log})
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(gctx, ln) })
-	for name, err := range svc.Apply(gctx, roles(cfg)) {
-		log.Error("initial fetch failed; will retry", "role", name, "code", errCode(err), "err", err)
+	if err := d.startMetadata(gctx, g); err != nil {
+		return err
 	}
-	g.Go(func() error { return ref.Run(gctx) })
-	log.Info("serving", "socket", path, "roles", svc.Names())
-	if f.dev {
-		printDevBanner(stdout, path, cfg)
+	for name, err := range d.svc.Apply(gctx, roles(d.cfg)) {
+		d.log.Error("initial fetch failed; will retry", "role", name, "code", errCode(err), "err", err)
+	}
+	g.Go(func() error { return d.ref.Run(gctx) })
+	d.log.Info("serving", "socket", sock, "roles", d.svc.Names())
+	if d.flags.dev {
+		printDevBanner(d.stdout, sock, d.cfg)
 	}
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
-	log.Info("stopped")
+	d.log.Info("stopped")
 	return err
+}
+
+// startSocket listens on the Unix socket and serves the API on it.
+func (d *daemon) startSocket(ctx context.Context, g *errgroup.Group) (string, error) {
+	path := paths.Socket(d.flags.socket, d.cfg.Server.Socket, os.Getenv, os.Geteuid())
+	ln, err := socket.Listen(path, socket.ListenOptions{Mode: d.cfg.Server.FileMode(), GID: lookupGroup(d.cfg.Server.SocketGroup, d.log)})
+	if err != nil {
+		return "", err
+	}
+	srv := socket.New(socket.Options{Service: d.svc, Log: d.log, Extra: d.socketRoutes()})
+	g.Go(func() error { return srv.Serve(ctx, ln) })
+	return path, nil
 }
 
 func roles(cfg *config.Config) []service.Role {

@@ -40,6 +40,11 @@ type Config struct {
 	Server  Server  `toml:"server"`
 	Log     Log     `toml:"log"`
 	Roles   []Role  `toml:"role"`
+
+	// Front ends and auditing; each is defined and validated in its own file.
+	Metadata []Metadata `toml:"metadata,omitempty"` // metadata.go
+	URI      URI        `toml:"uri"`      // metadata.go
+	Audit    Audit      `toml:"audit"`    // audit.go
 }
 
 // Source says where the daemon's own credentials, the ones it calls
@@ -138,6 +143,7 @@ type Role struct {
 	Policy      string   `toml:"policy"`       // inline JSON policy, compacted by Parse
 	PolicyFile  string   `toml:"policy_file"`  // read into Policy by Load
 	ExternalID  string   `toml:"external_id"`  // 2-1224 bytes when set
+	Presign     Presign  `toml:"presign"`      // presign.go
 
 	// policyFromFile reports that Load read PolicyFile into Policy, so both
 	// being set is not a conflict.

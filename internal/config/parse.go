@@ -39,11 +39,18 @@ func Parse(r io.Reader) (*Config, error) {
 	c := Default()
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
+	// go-toml decodes every known key before it reports unknown ones, so
+	// unknown keys and validation problems are reported together.
+	var unknown error
 	if err := dec.Decode(c); err != nil {
-		return nil, decodeError(err)
+		var strict *toml.StrictMissingError
+		if !errors.As(err, &strict) {
+			return nil, decodeError(err)
+		}
+		unknown = decodeError(err)
 	}
 	c.applyDefaults()
-	if err := c.Validate(); err != nil {
+	if err := errors.Join(unknown, c.Validate()); err != nil {
 		return nil, err
 	}
 	return c, nil

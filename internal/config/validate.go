@@ -47,6 +47,9 @@ func (c *Config) Validate() error {
 	c.Server.validate(&p)
 	c.Log.validate(&p)
 	c.validateRoles(&p)
+	c.validateMetadata(&p)
+	c.validatePresign(&p)
+	c.Audit.validate(&p)
 	return p.err()
 }
 
