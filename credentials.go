@@ -3,6 +3,7 @@ package ossd
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -86,17 +87,31 @@ func (c Credentials) MarshalJSON() ([]byte, error) {
 // hot path of every credential request.
 func (c Credentials) AppendJSON(b []byte) []byte {
 	b = append(b, `{"AccessKeyId":`...)
-	b = strconv.AppendQuote(b, c.AccessKeyID)
+	b = AppendJSONString(b, c.AccessKeyID)
 	b = append(b, `,"AccessKeySecret":`...)
-	b = strconv.AppendQuote(b, string(c.AccessKeySecret))
+	b = AppendJSONString(b, string(c.AccessKeySecret))
 	b = append(b, `,"SecurityToken":`...)
-	b = strconv.AppendQuote(b, string(c.SecurityToken))
+	b = AppendJSONString(b, string(c.SecurityToken))
 	b = append(b, `,"Expiration":"`...)
 	b = c.Expiration.UTC().AppendFormat(b, TimeLayout)
 	b = append(b, `","LastUpdated":"`...)
 	b = c.LastUpdated.UTC().AppendFormat(b, TimeLayout)
 	b = append(b, `","Code":"Success"}`...)
 	return b
+}
+
+// AppendJSONString appends s as a JSON string. STS values are printable
+// ASCII, which is copied as is; anything else goes through encoding/json.
+func AppendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // marshalling a string cannot fail
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // GoString keeps %#v from printing secrets through the struct.

@@ -89,3 +89,13 @@ func TestSTSErrorClassification(t *testing.T) {
 		t.Error("InternalError classified as throttling")
 	}
 }
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain+/=", `q"uote`, `back\slash`, "ctl\x01\n", "uni-é-世", "bad\xffutf8", "<html>&"} {
+		got := ossd.AppendJSONString(nil, s)
+		want, _ := json.Marshal(s)
+		if string(got) != string(want) {
+			t.Errorf("AppendJSONString(%q) = %s, want %s", s, got, want)
+		}
+	}
+}

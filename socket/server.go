@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ossd/ossd/internal/service"
@@ -48,6 +49,9 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("/v1/credentials/{role}", s.credentials)
 	s.mux.HandleFunc("/v1/roles", s.roles)
 	s.mux.HandleFunc("/healthz", s.healthz)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &apiError{http.StatusNotFound, CodeNotFound, "no such endpoint: " + truncate(r.URL.Path)})
+	})
 	for p, h := range o.Extra {
 		s.mux.Handle(p, h)
 	}
@@ -61,10 +65,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusRequestEntityTooLarge, CodeTooLarge, "request body over 64 KiB"})
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		writeError(w, &apiError{http.StatusNotFound, CodeNotFound, "no such endpoint: " + truncate(r.URL.Path)})
-		return
+	if r.ContentLength != 0 { // unknown (-1) or positive: bound what handlers read
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	}
 	s.mux.ServeHTTP(w, r)
 }
@@ -92,24 +94,43 @@ func (s *Server) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	role := r.PathValue("role")
-	q := r.URL.Query()
-	for k := range q {
-		if k != "session" {
-			writeError(w, &apiError{http.StatusBadRequest, CodeBadRequest, "unknown query parameter " + truncateQuote(k)})
-			return
-		}
+	session, err := sessionParam(r)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
-	c, err := s.svc.Credentials(r.Context(), role, q.Get("session"))
+	c, err := s.svc.Credentials(r.Context(), role, session)
 	if err != nil {
 		s.log.Info("credentials refused", "role", truncate(role), "err", err)
 		writeError(w, err)
 		return
 	}
-	body := c.AppendJSON(make([]byte, 0, 1536))
+	bp := bufPool.Get().(*[]byte)
+	body := c.AppendJSON((*bp)[:0])
 	h := w.Header()
 	h["Content-Type"] = jsonType
 	h["Cache-Control"] = noStore
 	w.Write(body) // a failed write means the caller left
+	*bp = body
+	bufPool.Put(bp)
+}
+
+// bufPool holds response buffers; a credentials body is about 1 KiB.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// sessionParam returns the optional session suffix, refusing any other
+// query parameter.
+func sessionParam(r *http.Request) (string, error) {
+	if r.URL.RawQuery == "" {
+		return "", nil
+	}
+	q := r.URL.Query()
+	for k := range q {
+		if k != "session" {
+			return "", &apiError{http.StatusBadRequest, CodeBadRequest, "unknown query parameter " + truncateQuote(k)}
+		}
+	}
+	return q.Get("session"), nil
 }
 
 func truncateQuote(s string) string { return `"` + truncate(s) + `"` }

@@ -30,6 +30,8 @@ var ErrBadSession = errors.New("invalid session name")
 type Role struct {
 	Name   string
 	Params ossd.Params
+
+	key ossd.Key // Params.Key(), computed once by Apply: it hashes the policy
 }
 
 type table struct {
@@ -63,6 +65,7 @@ func (s *Service) Apply(ctx context.Context, roles []Role) map[string]error {
 	t := &table{byName: make(map[string]Role, len(roles))}
 	params := make([]ossd.Params, 0, len(roles))
 	for _, r := range roles {
+		r.key = r.Params.Key()
 		t.byName[r.Name] = r
 		t.names = append(t.names, r.Name)
 		params = append(params, r.Params)
@@ -106,6 +109,9 @@ func (s *Service) Credentials(ctx context.Context, name, session string) (ossd.C
 		return ossd.Credentials{}, fmt.Errorf("%w %q", ossd.ErrUnknownRole, name)
 	}
 	if session == "" {
+		if e, ok := s.cache.Get(r.key); ok {
+			return s.ref.GetEntry(ctx, e)
+		}
 		return s.ref.Get(ctx, r.Params)
 	}
 	p := r.Params
