@@ -43,8 +43,8 @@ type Config struct {
 
 	// Front ends and auditing; each is defined and validated in its own file.
 	Metadata []Metadata `toml:"metadata,omitempty"` // metadata.go
-	URI      URI        `toml:"uri"`      // metadata.go
-	Audit    Audit      `toml:"audit"`    // audit.go
+	URI      URI        `toml:"uri"`                // metadata.go
+	Audit    Audit      `toml:"audit"`              // audit.go
 }
 
 // Source says where the daemon's own credentials, the ones it calls
