@@ -45,9 +45,25 @@ type Options struct {
 	Timeout time.Duration // per fetch
 	Seed    uint64        // jitter seed; 0 = random
 	Workers int           // concurrent background fetches
-	// OnFetch, if set, is called after every fetch attempt (metrics hook).
-	OnFetch func(k ossd.Key, err error, took time.Duration)
+	// Observer, if set, sees every fetch and every lookup (metrics).
+	Observer Observer
 }
+
+// Observer is told what the refresher does. Implementations must be fast
+// and safe for concurrent use.
+type Observer interface {
+	// Fetched reports one AssumeRole attempt for k.
+	Fetched(k ossd.Key, err error, took time.Duration)
+	// Served reports how a lookup was answered: "hit" (from cache),
+	// "degraded" (cached token below the floor while renewal fails), "miss"
+	// (waited on STS) or "error".
+	Served(result string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Fetched(ossd.Key, error, time.Duration) {}
+func (nopObserver) Served(string)                          {}
 
 // Refresher keeps the entries of a Cache fresh.
 type Refresher struct {
@@ -83,6 +99,9 @@ func New(o Options) *Refresher {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
 	seed := o.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
@@ -113,6 +132,7 @@ func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credenti
 	now := r.clock.Now()
 	if c, ok := e.Lookup(now, r.o.Floor); ok {
 		e.Touch(now)
+		r.o.Observer.Served("hit")
 		return c, nil
 	}
 	if c, ok := e.Lookup(now, r.o.HardMin); ok {
@@ -120,16 +140,20 @@ func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credenti
 		// and make sure a renewal is under way.
 		e.Touch(now)
 		r.kick(e, now)
+		r.o.Observer.Served("degraded")
 		return c, nil
 	}
 	if s := e.State(); s != nil && s.Err != nil && now.Before(s.RetryAt) {
+		r.o.Observer.Served("error")
 		return ossd.Credentials{}, r.noCreds(e, s.Err)
 	}
 	c, err := r.fetchWait(ctx, e)
 	if err != nil {
+		r.o.Observer.Served("error")
 		return ossd.Credentials{}, err
 	}
 	e.Touch(r.clock.Now())
+	r.o.Observer.Served("miss")
 	return c, nil
 }
 
@@ -193,9 +217,7 @@ func (r *Refresher) doFetch(ctx context.Context, e *cache.Entry) (ossd.Credentia
 	if err == nil && !c.Valid(now, 0) {
 		err = &ossd.STSError{Code: "ossd.ExpiredOnArrival", Message: "STS returned credentials that are already expired or incomplete"}
 	}
-	if r.o.OnFetch != nil {
-		r.o.OnFetch(e.Key, err, now.Sub(start))
-	}
+	r.o.Observer.Fetched(e.Key, err, now.Sub(start))
 	r.record(e, c, err, now)
 	if err != nil {
 		return ossd.Credentials{}, err

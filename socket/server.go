@@ -30,13 +30,17 @@ type Options struct {
 	// Extra routes (presign, status) registered by other packages, by
 	// ServeMux pattern.
 	Extra map[string]http.Handler
+	// OnRequest, if set, is called after each request with the matched
+	// route pattern ("" for none) and the status sent (metrics).
+	OnRequest func(route string, status int)
 }
 
 // Server is the Unix socket API.
 type Server struct {
-	svc *service.Service
-	log *slog.Logger
-	mux *http.ServeMux
+	svc       *service.Service
+	log       *slog.Logger
+	mux       *http.ServeMux
+	onRequest func(route string, status int)
 }
 
 // New returns a Server.
@@ -45,7 +49,7 @@ func New(o Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: o.Service, log: log.With("component", "socket"), mux: http.NewServeMux()}
+	s := &Server{svc: o.Service, log: log.With("component", "socket"), mux: http.NewServeMux(), onRequest: o.OnRequest}
 	s.mux.HandleFunc("/v1/credentials/{role}", s.credentials)
 	s.mux.HandleFunc("/v1/roles", s.roles)
 	s.mux.HandleFunc("/healthz", s.healthz)
@@ -68,7 +72,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 { // unknown (-1) or positive: bound what handlers read
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	}
-	s.mux.ServeHTTP(w, r)
+	if s.onRequest == nil {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	s.onRequest(r.Pattern, rec.status)
+}
+
+// statusRecorder remembers the status a handler sent.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
 }
 
 func truncate(s string) string {

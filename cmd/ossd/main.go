@@ -44,6 +44,8 @@ const usage = `usage: ossd <command> [flags]
 
 commands:
   serve     run the daemon (--config FILE, or --dev for a local demo with fake credentials)
+  status    show the running daemon's roles (--json for JSON)
+  config    config check FILE: validate a config without starting anything
   version   print the version
 `
 
@@ -54,6 +56,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "status":
+		return status(ctx, args[1:], stdout, stderr)
+	case "config":
+		return configCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "ossd", version)
 		return nil

@@ -228,3 +228,38 @@ func TestServeRefusals(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusAndConfigCheck(t *testing.T) {
+	sock := testenv.SocketPath(t)
+	startDaemon(t, sock, "serve", "--dev", "--socket", sock)
+	out, err := exec.Command(ossdBin, "status", "--socket", sock).CombinedOutput()
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "ROLE") || !strings.HasPrefix(lines[1], "demo") || !strings.Contains(lines[1], " ok ") {
+		t.Errorf("status table:\n%s", out)
+	}
+	out, err = exec.Command(ossdBin, "status", "--json").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "cannot reach ossd") || !strings.Contains(string(out), "ossd serve") {
+		t.Errorf("status without daemon: %v\n%s", err, out)
+	}
+	cmd := exec.Command(ossdBin, "status", "--json")
+	cmd.Env = append(os.Environ(), "OSSD_SOCKET="+sock)
+	if out, err = cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), `"name": "demo"`) {
+		t.Errorf("status --json via OSSD_SOCKET: %v\n%s", err, out)
+	}
+
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.toml")
+	os.WriteFile(good, []byte("[source]\ntype = \"default\"\n[sts]\nregion = \"cn-hangzhou\"\n[[role]]\nname = \"r\"\narn = \"acs:ram::1:role/r\"\n"), 0o600)
+	if out, err := exec.Command(ossdBin, "config", "check", good).CombinedOutput(); err != nil || !strings.Contains(string(out), "ok (1 roles: r)") {
+		t.Errorf("config check good: %v\n%s", err, out)
+	}
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("[source]\ntype = \"default\"\n[sts]\nregion = \"cn-hangzhou\"\nmax_qps = 500\n[[role]]\nname = \"r\"\narn = \"arn:x\"\n"), 0o600)
+	out, err = exec.Command(ossdBin, "config", "check", bad).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "sts.max_qps") || !strings.Contains(string(out), "role[0].arn") {
+		t.Errorf("config check bad: %v\n%s", err, out)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/logging"
+	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/paths"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/internal/sts"
@@ -53,14 +54,15 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 // daemon is what serve wires together. Front ends (the socket API, metadata
 // listeners, the credentials URI) each get it and add their goroutines to g.
 type daemon struct {
-	cfg    *config.Config
-	flags  serveFlags
-	clk    clock.Clock
-	log    *slog.Logger
-	cache  *cache.Cache
-	ref    *refresher.Refresher
-	svc    *service.Service
-	stdout io.Writer
+	cfg     *config.Config
+	flags   serveFlags
+	clk     clock.Clock
+	log     *slog.Logger
+	cache   *cache.Cache
+	ref     *refresher.Refresher
+	svc     *service.Service
+	metrics *metrics.Metrics // nil unless [metrics] listen is set
+	stdout  io.Writer
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -97,8 +99,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		d.log.Warn(w)
 	}
 	d.cache = cache.New(d.cfg.Server.MaxSessions)
+	d.metrics = d.newMetrics()
 	d.ref = refresher.New(refresher.Options{
-		Fetcher: fetcher, Cache: d.cache, Clock: d.clk, Log: d.log,
+		Fetcher: fetcher, Cache: d.cache, Clock: d.clk, Log: d.log, Observer: d.observer(),
 		Floor: time.Duration(d.cfg.Refresh.Floor), HardMin: time.Duration(d.cfg.Refresh.HardMinimum),
 		MaxQPS: d.cfg.STS.MaxQPS, Timeout: time.Duration(d.cfg.STS.Timeout),
 	})
@@ -115,6 +118,9 @@ func (d *daemon) run(ctx context.Context) error {
 		return err
 	}
 	if err := d.startMetadata(gctx, g); err != nil {
+		return err
+	}
+	if err := d.startMetrics(gctx, g); err != nil {
 		return err
 	}
 	for name, err := range d.svc.Apply(gctx, roles(d.cfg)) {
@@ -140,7 +146,7 @@ func (d *daemon) startSocket(ctx context.Context, g *errgroup.Group) (string, er
 	if err != nil {
 		return "", err
 	}
-	srv := socket.New(socket.Options{Service: d.svc, Log: d.log, Extra: d.socketRoutes()})
+	srv := socket.New(socket.Options{Service: d.svc, Log: d.log, Extra: d.socketRoutes(), OnRequest: d.socketOnRequest()})
 	g.Go(func() error { return srv.Serve(ctx, ln) })
 	return path, nil
 }

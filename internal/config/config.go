@@ -45,6 +45,7 @@ type Config struct {
 	Metadata []Metadata `toml:"metadata,omitempty"` // metadata.go
 	URI      URI        `toml:"uri"`                // metadata.go
 	Audit    Audit      `toml:"audit"`              // audit.go
+	Metrics  Metrics    `toml:"metrics"`            // metrics.go
 }
 
 // Source says where the daemon's own credentials, the ones it calls

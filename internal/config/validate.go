@@ -50,6 +50,7 @@ func (c *Config) Validate() error {
 	c.validateMetadata(&p)
 	c.validatePresign(&p)
 	c.Audit.validate(&p)
+	c.Metrics.validate(&p)
 	return p.err()
 }
 

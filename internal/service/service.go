@@ -36,6 +36,7 @@ type Role struct {
 
 type table struct {
 	byName map[string]Role
+	byKey  map[ossd.Key]string
 	names  []string // sorted
 }
 
@@ -62,11 +63,12 @@ func New(ref *refresher.Refresher, c *cache.Cache, clk clock.Clock, log *slog.Lo
 // and fetched (the returned map holds fetch errors by role name), removed
 // ones are unpinned and their tokens forgotten.
 func (s *Service) Apply(ctx context.Context, roles []Role) map[string]error {
-	t := &table{byName: make(map[string]Role, len(roles))}
+	t := &table{byName: make(map[string]Role, len(roles)), byKey: make(map[ossd.Key]string, len(roles))}
 	params := make([]ossd.Params, 0, len(roles))
 	for _, r := range roles {
 		r.key = r.Params.Key()
 		t.byName[r.Name] = r
+		t.byKey[r.key] = r.Name
 		t.names = append(t.names, r.Name)
 		params = append(params, r.Params)
 	}
@@ -96,6 +98,10 @@ func (s *Service) Lookup(name string) (Role, bool) {
 	r, ok := s.roles.Load().byName[name]
 	return r, ok
 }
+
+// NameOf returns the configured role whose session has key k, or "" for an
+// on-demand session.
+func (s *Service) NameOf(k ossd.Key) string { return s.roles.Load().byKey[k] }
 
 // Names returns the configured role names, sorted.
 func (s *Service) Names() []string { return s.roles.Load().names }

@@ -49,6 +49,7 @@ type Env struct {
 type Options struct {
 	Secret      string // source secret the client signs with; default KeySecret
 	MaxSessions int
+	Observer    refresher.Observer
 }
 
 // Params returns the AssumeRole parameters of the test role called name.
@@ -86,7 +87,7 @@ func New(t testing.TB, o Options, roles ...string) *Env {
 	log, buf := logtest.New(t)
 	c := cache.New(o.MaxSessions)
 	e := &Env{T: t, STS: s, Clock: clk, Cache: c, Logs: buf}
-	e.Ref = refresher.New(refresher.Options{Fetcher: client, Cache: c, Clock: clk, Log: log, Seed: 1, MaxQPS: 50})
+	e.Ref = refresher.New(refresher.Options{Fetcher: client, Cache: c, Clock: clk, Log: log, Seed: 1, MaxQPS: 50, Observer: o.Observer})
 	e.Service = service.New(e.Ref, c, clk, log)
 	t.Cleanup(func() { e.CheckLogs(o.Secret) })
 	return e

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/metrics"
+	"github.com/ossd/ossd/refresher"
+	"github.com/ossd/ossd/socket"
+)
+
+// newMetrics returns the daemon's metrics, or nil when [metrics] listen is
+// empty. Role names for labels come from the service at scrape time.
+func (d *daemon) newMetrics() *metrics.Metrics {
+	if d.cfg.Metrics.Listen == "" {
+		return nil
+	}
+	roleOf := func(k ossd.Key) string { return d.svc.NameOf(k) }
+	expiry := func() map[string]float64 {
+		out := map[string]float64{}
+		for _, st := range d.svc.Status() {
+			out[st.Name] = st.ExpiresIn
+		}
+		return out
+	}
+	return metrics.New(roleOf, expiry)
+}
+
+// observer returns d.metrics as a refresher observer, or nil.
+func (d *daemon) observer() refresher.Observer {
+	if d.metrics == nil {
+		return nil
+	}
+	return d.metrics
+}
+
+// socketOnRequest counts socket API requests when metrics are on.
+func (d *daemon) socketOnRequest() func(string, int) {
+	if d.metrics == nil {
+		return nil
+	}
+	return func(route string, status int) { d.metrics.Request("socket", route, status) }
+}
+
+// startMetrics serves GET /metrics on [metrics] listen.
+func (d *daemon) startMetrics(ctx context.Context, g *errgroup.Group) error {
+	if d.metrics == nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", d.cfg.Metrics.Listen)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", d.metrics.Handler())
+	srv := socket.NewHTTPServer(mux)
+	g.Go(func() error {
+		<-ctx.Done()
+		return srv.Close()
+	})
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		return nil
+	})
+	d.log.Info("metrics", "listen", ln.Addr().String())
+	return nil
+}

@@ -1,0 +1,33 @@
+package config
+
+import (
+	"net"
+	"strconv"
+)
+
+// Metrics configures the opt-in Prometheus listener ([metrics]).
+type Metrics struct {
+	// Listen is host:port for GET /metrics; empty disables metrics. Loopback
+	// unless AllowNonLoopback: metrics name roles and error rates.
+	Listen           string `toml:"listen"`
+	AllowNonLoopback bool   `toml:"allow_non_loopback"`
+}
+
+func (m Metrics) validate(p *problems) {
+	if m.Listen == "" {
+		return
+	}
+	host, port, err := net.SplitHostPort(m.Listen)
+	if err != nil {
+		p.addf("metrics.listen", "%s: want host:port", quote(m.Listen))
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		p.addf("metrics.listen", "port %s: want 0..65535", quote(port))
+	}
+	ip := net.ParseIP(host)
+	if host == "localhost" || (ip != nil && ip.IsLoopback()) || m.AllowNonLoopback {
+		return
+	}
+	p.addf("metrics.listen", "%s is not a loopback address; set metrics.allow_non_loopback = true to expose metrics beyond this host", quote(host))
+}
