@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -63,6 +64,10 @@ type daemon struct {
 	svc     *service.Service
 	metrics *metrics.Metrics // nil unless [metrics] listen is set
 	stdout  io.Writer
+
+	level   slog.LevelVar                 // changed by reload
+	fetcher swapFetcher                   // replaced by reload when [source] or [sts] change
+	running atomic.Pointer[config.Config] // the config in force; replaced by reload
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -72,7 +77,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	d := &daemon{flags: f, clk: clock.Real{}, stdout: stdout}
 	var (
-		fetcher  *sts.Client
+		client   *sts.Client
 		warnings []string
 	)
 	if f.dev {
@@ -81,18 +86,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer dv.sts.Close()
-		d.cfg, fetcher = dv.cfg, dv.client
+		d.cfg, client = dv.cfg, dv.client
 	} else {
 		loaded, err := config.Load(f.config)
 		if err != nil {
 			return err
 		}
 		d.cfg, warnings = loaded.Config, loaded.Warnings
-		if fetcher, err = newSTSClient(d.cfg, loaded.Dir, d.clk); err != nil {
+		if client, err = newSTSClient(d.cfg, loaded.Dir, d.clk); err != nil {
 			return err
 		}
 	}
-	if d.log, err = logging.New(stderr, d.cfg.Log.Level, d.cfg.Log.Format); err != nil {
+	d.fetcher.p.Store(client)
+	d.running.Store(d.cfg)
+	lv, err := logging.ParseLevel(d.cfg.Log.Level)
+	if err != nil {
+		return err
+	}
+	d.level.Set(lv)
+	if d.log, err = logging.NewVar(stderr, &d.level, d.cfg.Log.Format); err != nil {
 		return err
 	}
 	for _, w := range warnings {
@@ -101,7 +113,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	d.cache = cache.New(d.cfg.Server.MaxSessions)
 	d.metrics = d.newMetrics()
 	d.ref = refresher.New(refresher.Options{
-		Fetcher: fetcher, Cache: d.cache, Clock: d.clk, Log: d.log, Observer: d.observer(),
+		Fetcher: &d.fetcher, Cache: d.cache, Clock: d.clk, Log: d.log, Observer: d.observer(),
 		Floor: time.Duration(d.cfg.Refresh.Floor), HardMin: time.Duration(d.cfg.Refresh.HardMinimum),
 		MaxQPS: d.cfg.STS.MaxQPS, Timeout: time.Duration(d.cfg.STS.Timeout),
 	})
@@ -127,6 +139,7 @@ func (d *daemon) run(ctx context.Context) error {
 		d.log.Error("initial fetch failed; will retry", "role", name, "code", errCode(err), "err", err)
 	}
 	g.Go(func() error { return d.ref.Run(gctx) })
+	d.startReload(gctx, g)
 	d.log.Info("serving", "socket", sock, "roles", d.svc.Names())
 	if d.flags.dev {
 		printDevBanner(d.stdout, sock, d.cfg)

@@ -18,11 +18,27 @@ var secretKey = regexp.MustCompile(`(?i)token|secret|password|signature|authoriz
 // New returns a logger writing to w at level ("debug", "info", "warn",
 // "error") in format ("text" or "json").
 func New(w io.Writer, level, format string) (*slog.Logger, error) {
+	lv, err := ParseLevel(level)
+	if err != nil {
+		return nil, err
+	}
+	var v slog.LevelVar
+	v.Set(lv)
+	return NewVar(w, &v, format)
+}
+
+// ParseLevel parses "debug", "info", "warn" or "error"; "" is info.
+func ParseLevel(level string) (slog.Level, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(strings.ToUpper(orDefault(level, "info")))); err != nil {
-		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: redact}
+	return lv, nil
+}
+
+// NewVar is New with a level that can change while the daemon runs.
+func NewVar(w io.Writer, level *slog.LevelVar, format string) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: redact}
 	switch orDefault(format, "text") {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil

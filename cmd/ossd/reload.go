@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"reflect"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/config"
+	"github.com/ossd/ossd/internal/logging"
+	"github.com/ossd/ossd/internal/sts"
+)
+
+// swapFetcher lets a reload replace the STS client (a new source credential
+// or endpoint) under a running refresher.
+type swapFetcher struct{ p atomic.Pointer[sts.Client] }
+
+func (f *swapFetcher) Fetch(ctx context.Context, p ossd.Params) (ossd.Credentials, error) {
+	return f.p.Load().Fetch(ctx, p)
+}
+
+// startReload reloads the config when its file changes (watched through its
+// directory, debounced) and on SIGHUP.
+func (d *daemon) startReload(ctx context.Context, g *errgroup.Group) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	changed := make(chan struct{}, 1)
+	if !d.flags.dev {
+		g.Go(func() error {
+			return config.Watch(ctx, d.flags.config, config.DefaultDebounce, d.clk, func() {
+				select {
+				case changed <- struct{}{}:
+				default: // a reload is already pending
+				}
+			})
+		})
+	}
+	g.Go(func() error {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-hup:
+				d.reload(ctx, "SIGHUP")
+			case <-changed:
+				d.reload(ctx, "file changed")
+			}
+		}
+	})
+}
+
+// reload applies the config file if it is valid. An invalid file changes
+// nothing: the running config stays, and the log says exactly what is wrong.
+func (d *daemon) reload(ctx context.Context, why string) {
+	if d.flags.dev {
+		d.log.Info("dev mode has no config file to reload", "why", why)
+		return
+	}
+	loaded, err := config.Load(d.flags.config)
+	if err != nil {
+		d.log.Warn("config reload rejected; the running config stays", "why", why, "err", err)
+		return
+	}
+	next, prev := loaded.Config, d.running.Load()
+	if next.Source != prev.Source || next.STS != prev.STS {
+		client, err := newSTSClient(next, loaded.Dir, d.clk)
+		if err != nil {
+			d.log.Warn("config reload rejected; the running config stays", "why", why, "err", err)
+			return
+		}
+		d.fetcher.p.Store(client)
+	}
+	for _, w := range loaded.Warnings {
+		d.log.Warn(w)
+	}
+	if lv, err := logging.ParseLevel(next.Log.Level); err == nil { // Load validated it
+		d.level.Set(lv)
+	}
+	for _, s := range restartOnly(prev, next) {
+		d.log.Warn("setting changed; it takes effect at the next restart", "setting", s)
+	}
+	added, removed, changed := config.Diff(prev, next)
+	errs := d.svc.Apply(ctx, roles(next))
+	d.running.Store(next)
+	d.log.Info("config reloaded", "why", why, "added", added, "removed", removed, "changed", changed)
+	for name, err := range errs {
+		d.log.Error("fetch after reload failed; will retry", "role", name, "code", errCode(err), "err", err)
+	}
+}
+
+// restartOnly names the changed sections that a reload cannot apply.
+func restartOnly(prev, next *config.Config) []string {
+	var out []string
+	for _, c := range []struct {
+		name       string
+		prev, next any
+	}{
+		{"server", prev.Server, next.Server},
+		{"refresh", prev.Refresh, next.Refresh},
+		{"log.format", prev.Log.Format, next.Log.Format},
+		{"metrics", prev.Metrics, next.Metrics},
+		{"metadata", prev.Metadata, next.Metadata},
+		{"uri", prev.URI, next.URI},
+		{"audit", prev.Audit, next.Audit},
+	} {
+		if !reflect.DeepEqual(c.prev, c.next) {
+			out = append(out, c.name)
+		}
+	}
+	return out
+}

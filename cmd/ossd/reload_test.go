@@ -1,0 +1,116 @@
+package main_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ossd/ossd/internal/localsts"
+	"github.com/ossd/ossd/internal/testenv"
+)
+
+// reloadEnv is a daemon binary on a config file, against an in-process
+// local STS that knows roles a, b and c.
+type reloadEnv struct {
+	t        *testing.T
+	sts      *localsts.Server
+	endpoint string
+	dir      string
+	path     string
+	d        *daemon
+}
+
+func newReloadEnv(t *testing.T, roles ...string) *reloadEnv {
+	t.Helper()
+	t.Setenv("HTTP_PROXY", "")
+	s := localsts.New(localsts.Config{})
+	s.AddAccessKey(testenv.KeyID, testenv.KeySecret)
+	for _, r := range []string{"a", "b", "c"} {
+		s.AddRole(testenv.Params(r).RoleARN, 12*time.Hour)
+	}
+	endpoint, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	e := &reloadEnv{t: t, sts: s, endpoint: endpoint, dir: t.TempDir()}
+	e.path = filepath.Join(e.dir, "ossd.toml")
+	os.WriteFile(filepath.Join(e.dir, "secret"), []byte(testenv.KeySecret), 0o600)
+	e.write(roles...)
+	sock := testenv.SocketPath(t)
+	e.d = startDaemon(t, sock, "serve", "--config", e.path, "--socket", sock)
+	return e
+}
+
+// write replaces the config atomically, as editors do.
+func (e *reloadEnv) write(roles ...string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[source]\ntype = \"access_key\"\naccess_key_id = %q\naccess_key_secret_file = \"secret\"\n[sts]\nregion = \"cn-hangzhou\"\nendpoint = %q\n", testenv.KeyID, e.endpoint)
+	for _, r := range roles {
+		fmt.Fprintf(&b, "[[role]]\nname = %q\narn = %q\n", r, testenv.Params(r).RoleARN)
+	}
+	e.writeRaw(b.String())
+}
+
+func (e *reloadEnv) writeRaw(s string) {
+	tmp := e.path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(s), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, e.path); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// eventually polls role until it answers want.
+func (e *reloadEnv) eventually(role string, want int) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, _ := get(e.t, e.d.socket, "/v1/credentials/"+role)
+		if status == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("role %s: status %d, want %d\nstderr:\n%s", role, status, want, e.d.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestReload(t *testing.T) {
+	e := newReloadEnv(t, "a", "b")
+	e.eventually("a", 200)
+	e.eventually("c", 404)
+
+	e.write("a", "b", "c") // add
+	e.eventually("c", 200)
+
+	e.write("a", "c") // remove
+	e.eventually("b", 404)
+
+	e.writeRaw("[source]\ntype = \"access_key\"\nbogus = 1\n") // invalid: keep running config
+	waitFor(t, func() bool { return strings.Contains(e.d.stderr.String(), "config reload rejected") })
+	if !strings.Contains(e.d.stderr.String(), `unknown key \"source.bogus\"`) {
+		t.Errorf("log does not say what is wrong:\n%s", e.d.stderr)
+	}
+	e.eventually("a", 200)
+	e.eventually("c", 200)
+
+	for i := 0; i < 10; i++ { // rapid successive writes settle on the last
+		e.write("a")
+	}
+	e.write("b")
+	e.eventually("b", 200)
+	e.eventually("a", 404)
+
+	before := strings.Count(e.d.stderr.String(), "config reloaded")
+	e.d.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, func() bool {
+		return strings.Count(e.d.stderr.String(), "config reloaded") > before && strings.Contains(e.d.stderr.String(), "why=SIGHUP")
+	})
+}
