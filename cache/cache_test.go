@@ -10,7 +10,10 @@ import (
 	"github.com/ossd/ossd/cache"
 )
 
-var now = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+var (
+	now  = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	mono = 5 * time.Hour
+)
 
 func params(i int) ossd.Params {
 	return ossd.Params{RoleARN: fmt.Sprintf("acs:ram::1:role/r%d", i), SessionName: "s", Duration: time.Hour}
@@ -47,18 +50,48 @@ func TestLookupHonoursMinimum(t *testing.T) {
 	if existed {
 		t.Fatal("new entry reported as existing")
 	}
-	if _, ok := e.Lookup(now, 0); ok {
+	if _, ok := e.Lookup(now, mono, 0); ok {
 		t.Error("Lookup on an empty entry succeeded")
 	}
-	e.SetState(&cache.State{Creds: creds(now.Add(20 * time.Minute))})
-	if _, ok := e.Lookup(now, 16*time.Minute); !ok {
+	e.SetState(fetched(20 * time.Minute))
+	if _, ok := e.Lookup(now, mono, 16*time.Minute); !ok {
 		t.Error("20m left, floor 16m: want hit")
 	}
-	if _, ok := e.Lookup(now.Add(5*time.Minute), 16*time.Minute); ok {
+	if _, ok := e.Lookup(now.Add(5*time.Minute), mono+5*time.Minute, 16*time.Minute); ok {
 		t.Error("15m left, floor 16m: want miss")
 	}
-	if _, ok := e.Lookup(now.Add(20*time.Minute), 0); ok {
+	if _, ok := e.Lookup(now.Add(20*time.Minute), mono+20*time.Minute, 0); ok {
 		t.Error("expired: want miss")
+	}
+}
+
+// fetched returns the state of credentials fetched at (now, mono) with
+// lifetime life.
+func fetched(life time.Duration) *cache.State {
+	return &cache.State{Creds: creds(now.Add(life)), FetchedAt: now, Fetched: mono}
+}
+
+// TestRemainingSurvivesClockSteps: after the wall clock steps back the
+// monotonic reading governs; after a suspend (the monotonic clock stopped,
+// the wall clock did not) the wall reading governs.
+func TestRemainingSurvivesClockSteps(t *testing.T) {
+	s := fetched(time.Hour)
+	tests := []struct {
+		name string
+		now  time.Time
+		mono time.Duration
+		want time.Duration
+	}{
+		{"no time passed", now, mono, time.Hour},
+		{"40m on both clocks", now.Add(40 * time.Minute), mono + 40*time.Minute, 20 * time.Minute},
+		{"40m passed, wall stepped back 2h", now.Add(-80 * time.Minute), mono + 40*time.Minute, 20 * time.Minute},
+		{"wall stepped forward 30m", now.Add(30 * time.Minute), mono, 30 * time.Minute},
+		{"suspended 2h", now.Add(2 * time.Hour), mono, -time.Hour},
+	}
+	for _, tc := range tests {
+		if got := s.Remaining(tc.now, tc.mono); got != tc.want {
+			t.Errorf("%s: Remaining = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 
@@ -86,7 +119,7 @@ func TestOnDemandIsBounded(t *testing.T) {
 func TestPinPromotesAndUnpinForgets(t *testing.T) {
 	c := cache.New(3)
 	e, _ := c.GetOrAdd(params(1))
-	e.SetState(&cache.State{Creds: creds(now.Add(time.Hour))})
+	e.SetState(fetched(time.Hour))
 	if p := c.Pin(params(1)); p != e || !p.Pinned() {
 		t.Error("Pin did not promote the on-demand entry")
 	}
@@ -120,16 +153,16 @@ func TestConcurrentGetOrAddSharesOneEntry(t *testing.T) {
 func BenchmarkLookup(b *testing.B) {
 	c := cache.New(10)
 	e := c.Pin(params(1))
-	e.SetState(&cache.State{Creds: creds(now.Add(time.Hour))})
+	e.SetState(fetched(time.Hour))
 	k := params(1).Key()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			e, _ := c.Get(k)
-			if _, ok := e.Lookup(now, 16*time.Minute); !ok {
+			if _, ok := e.Lookup(now, mono, 16*time.Minute); !ok {
 				b.Error("miss")
 			}
-			e.Touch(now)
+			e.Touch(mono)
 		}
 	})
 }

@@ -76,7 +76,7 @@ type Refresher struct {
 
 	mu             sync.Mutex // guards rng and throttledUntil
 	rng            *rand.Rand
-	throttledUntil time.Time
+	throttledUntil time.Duration // monotonic
 }
 
 // New returns a Refresher. Zero durations and rates take the defaults.
@@ -129,21 +129,21 @@ func (r *Refresher) Get(ctx context.Context, p ossd.Params) (ossd.Credentials, e
 
 // GetEntry is Get for an entry already in the cache.
 func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
-	now := r.clock.Now()
-	if c, ok := e.Lookup(now, r.o.Floor); ok {
-		e.Touch(now)
+	now, mono := r.clock.Now(), r.clock.Mono()
+	if c, ok := e.Lookup(now, mono, r.o.Floor); ok {
+		e.Touch(mono)
 		r.o.Observer.Served("hit")
 		return c, nil
 	}
-	if c, ok := e.Lookup(now, r.o.HardMin); ok {
+	if c, ok := e.Lookup(now, mono, r.o.HardMin); ok {
 		// Degraded: renewal is late or failing. Serve the still-valid token
 		// and make sure a renewal is under way.
-		e.Touch(now)
-		r.kick(e, now)
+		e.Touch(mono)
+		r.kick(e, mono)
 		r.o.Observer.Served("degraded")
 		return c, nil
 	}
-	if s := e.State(); s != nil && s.Err != nil && now.Before(s.RetryAt) {
+	if s := e.State(); s != nil && s.Err != nil && mono < s.RetryAt {
 		r.o.Observer.Served("error")
 		return ossd.Credentials{}, r.noCreds(e, s.Err)
 	}
@@ -152,7 +152,7 @@ func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credenti
 		r.o.Observer.Served("error")
 		return ossd.Credentials{}, err
 	}
-	e.Touch(r.clock.Now())
+	e.Touch(r.clock.Mono())
 	r.o.Observer.Served("miss")
 	return c, nil
 }
@@ -161,13 +161,14 @@ func (r *Refresher) noCreds(e *cache.Entry, err error) error {
 	return fmt.Errorf("%w for %s: %w", ErrNoCredentials, e.Params.RoleARN, err)
 }
 
-// kick starts a background renewal of e unless one is due to happen anyway
-// or a backoff is in force.
-func (r *Refresher) kick(e *cache.Entry, now time.Time) {
-	if s := e.State(); s != nil && (now.Before(s.RetryAt) || now.Before(s.RefreshAt)) {
+// kick starts a background renewal of e unless a backoff is in force or
+// another renewal is under way. The token is below the floor, so renewal
+// is overdue whatever its schedule says.
+func (r *Refresher) kick(e *cache.Entry, mono time.Duration) {
+	if s := e.State(); s != nil && (mono < s.RetryAt || mono < s.LastAttempt+overdueRetry) {
 		return
 	}
-	if r.throttled(now) || !e.StartRenewal() {
+	if r.throttled(mono) || !e.StartRenewal() {
 		return
 	}
 	go func() {
@@ -211,14 +212,14 @@ func (r *Refresher) doFetch(ctx context.Context, e *cache.Entry) (ossd.Credentia
 	if err := r.waitLimiter(ctx); err != nil {
 		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.RateLimited", Message: "local AssumeRole rate limit (sts.max_qps) left no slot in time"}
 	}
-	start := r.clock.Now()
+	start := r.clock.Mono()
 	c, err := r.o.Fetcher.Fetch(ctx, e.Params)
-	now := r.clock.Now()
+	now, mono := r.clock.Now(), r.clock.Mono()
 	if err == nil && !c.Valid(now, 0) {
 		err = &ossd.STSError{Code: "ossd.ExpiredOnArrival", Message: "STS returned credentials that are already expired or incomplete"}
 	}
-	r.o.Observer.Fetched(e.Key, err, now.Sub(start))
-	r.record(e, c, err, now)
+	r.o.Observer.Fetched(e.Key, err, mono-start)
+	r.record(e, c, err, now, mono)
 	if err != nil {
 		return ossd.Credentials{}, err
 	}
@@ -245,49 +246,45 @@ func (r *Refresher) waitLimiter(ctx context.Context) error {
 	}
 }
 
-// record publishes the outcome of a fetch attempt on e.
-func (r *Refresher) record(e *cache.Entry, c ossd.Credentials, err error, now time.Time) {
+// record publishes the outcome of a fetch attempt on e, made at wall time
+// now and monotonic time mono.
+func (r *Refresher) record(e *cache.Entry, c ossd.Credentials, err error, now time.Time, mono time.Duration) {
 	old := e.State()
 	if err == nil {
-		e.SetState(&State{Creds: c, FetchedAt: now, RefreshAt: r.refreshAt(now, c.Expiration), LastAttempt: now})
-		if c.Expiration.Sub(now) <= r.o.Floor {
-			r.log.Warn("STS issued a token shorter than the floor", "role", e.Params.RoleARN, "expires_in", c.Expiration.Sub(now).Round(time.Second))
+		life := c.Expiration.Sub(now)
+		e.SetState(&State{Creds: c, FetchedAt: now, Fetched: mono, RefreshAt: mono + r.refreshIn(life), LastAttempt: mono})
+		if life <= r.o.Floor {
+			r.log.Warn("STS issued a token shorter than the floor", "role", e.Params.RoleARN, "expires_in", life.Round(time.Second))
 		}
 		r.notify()
 		return
 	}
-	next := &State{LastAttempt: now, Err: err, Failures: 1}
+	next := &State{LastAttempt: mono, Err: err, Failures: 1}
 	if old != nil {
-		next.Creds, next.FetchedAt, next.RefreshAt = old.Creds, old.FetchedAt, old.RefreshAt
+		next.Creds, next.FetchedAt, next.Fetched, next.RefreshAt = old.Creds, old.FetchedAt, old.Fetched, old.RefreshAt
 		next.Failures = old.Failures + 1
 	}
 	throttled := ossd.IsThrottled(err)
-	next.RetryAt = now.Add(r.backoff(next.Failures, throttled))
+	wait := r.backoff(next.Failures, throttled)
+	next.RetryAt = mono + wait
 	if throttled {
 		r.mu.Lock()
-		r.throttledUntil = later(r.throttledUntil, next.RetryAt)
+		r.throttledUntil = max(r.throttledUntil, next.RetryAt)
 		r.mu.Unlock()
 	}
 	e.SetState(next)
 	r.log.Warn("AssumeRole failed", "role", e.Params.RoleARN, "session", e.Params.SessionName,
-		"code", ossd.ErrorCode(err), "err", err, "failures", next.Failures, "retry_in", next.RetryAt.Sub(now).Round(time.Millisecond))
+		"code", ossd.ErrorCode(err), "err", err, "failures", next.Failures, "retry_in", wait.Round(time.Millisecond))
 	r.notify()
 }
 
 // State is an alias so callers of this package need not import cache.
 type State = cache.State
 
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-func (r *Refresher) throttled(now time.Time) bool {
+func (r *Refresher) throttled(mono time.Duration) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return now.Before(r.throttledUntil)
+	return mono < r.throttledUntil
 }
 
 func (r *Refresher) notify() {

@@ -10,8 +10,13 @@ import (
 	"github.com/ossd/ossd/cache"
 )
 
-// idle is how long Run sleeps when nothing is scheduled.
-const idle = time.Hour
+const (
+	// idle is how long Run sleeps when nothing is scheduled.
+	idle = time.Hour
+	// overdueRetry spaces renewals of a token already below the floor (a
+	// clock jump, or STS issuing tokens shorter than the floor).
+	overdueRetry = time.Minute
+)
 
 // Run renews tokens ahead of expiry until ctx ends. It returns nil when ctx
 // is cancelled.
@@ -21,7 +26,7 @@ func (r *Refresher) Run(ctx context.Context) error {
 	for {
 		next := r.RefreshDue(ctx)
 		t.Stop()
-		t.Reset(max(next.Sub(r.clock.Now()), 0))
+		t.Reset(max(next-r.clock.Mono(), 0))
 		select {
 		case <-ctx.Done():
 			return nil
@@ -32,32 +37,32 @@ func (r *Refresher) Run(ctx context.Context) error {
 }
 
 // RefreshDue renews every entry that is due at the current time, waits for
-// those renewals, and reports when the next one is due.
-func (r *Refresher) RefreshDue(ctx context.Context) time.Time {
-	now := r.clock.Now()
-	next := now.Add(idle)
+// those renewals, and reports the monotonic time the next one is due.
+func (r *Refresher) RefreshDue(ctx context.Context) time.Duration {
+	now, mono := r.clock.Now(), r.clock.Mono()
+	next := mono + idle
 	var due []*cache.Entry
-	throttled := r.throttled(now)
+	throttled := r.throttled(mono)
 	for _, e := range r.o.Cache.Entries() {
-		at, ok := r.dueAt(e)
+		at, ok := r.dueAt(e, now, mono)
 		if !ok {
 			continue
 		}
-		if at.After(now) || throttled {
-			next = earliest(next, at)
+		if at > mono || throttled {
+			next = min(next, at)
 			continue
 		}
 		due = append(due, e)
 	}
 	if throttled {
 		r.mu.Lock()
-		next = earliest(next, r.throttledUntil)
+		next = min(next, r.throttledUntil)
 		r.mu.Unlock()
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.o.Workers)
 	for _, e := range due {
-		if gctx.Err() != nil || r.throttled(r.clock.Now()) {
+		if gctx.Err() != nil || r.throttled(r.clock.Mono()) {
 			break
 		}
 		g.Go(func() error {
@@ -67,38 +72,36 @@ func (r *Refresher) RefreshDue(ctx context.Context) time.Time {
 		})
 	}
 	_ = g.Wait() // the goroutines return nil
+	now, mono = r.clock.Now(), r.clock.Mono()
 	for _, e := range due {
-		if at, ok := r.dueAt(e); ok {
-			next = earliest(next, at)
+		if at, ok := r.dueAt(e, now, mono); ok {
+			next = min(next, at)
 		}
 	}
 	return next
 }
 
-// dueAt reports when e should next be fetched in the background, and
-// whether it should be at all. On-demand sessions are renewed only while
-// callers keep using them; idle ones simply expire.
-func (r *Refresher) dueAt(e *cache.Entry) (time.Time, bool) {
+// dueAt reports the monotonic time e should next be fetched in the
+// background, and whether it should be at all. A token already below the
+// floor is due now, whatever its schedule said: the wall clock may have
+// jumped. On-demand sessions are renewed only while callers keep using
+// them; idle ones simply expire.
+func (r *Refresher) dueAt(e *cache.Entry, now time.Time, mono time.Duration) (time.Duration, bool) {
 	s := e.State()
 	switch {
 	case s == nil:
-		return time.Time{}, e.Pinned() // a pinned entry not yet fetched is due now
+		return 0, e.Pinned() // a pinned entry not yet fetched is due now
 	case s.Err != nil:
-		if !e.Pinned() && !e.LastAccess().After(s.LastAttempt) {
-			return time.Time{}, false
+		if !e.Pinned() && e.LastAccess() <= s.LastAttempt {
+			return 0, false
 		}
 		return s.RetryAt, true
-	case !e.Pinned() && !e.LastAccess().After(s.FetchedAt):
-		return time.Time{}, false
+	case !e.Pinned() && e.LastAccess() <= s.Fetched:
+		return 0, false
+	case s.Remaining(now, mono) <= r.o.Floor:
+		return min(s.RefreshAt, s.LastAttempt+overdueRetry), true
 	}
 	return s.RefreshAt, true
-}
-
-func earliest(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
 }
 
 // Warm fetches ps (the configured roles) once, in parallel within the rate
@@ -113,7 +116,7 @@ func (r *Refresher) Warm(ctx context.Context, ps []ossd.Params) map[ossd.Key]err
 	var g errgroup.Group
 	g.SetLimit(max(r.o.Workers, 8))
 	for i, e := range entries {
-		if _, ok := e.Lookup(r.clock.Now(), r.o.Floor); ok {
+		if _, ok := e.Lookup(r.clock.Now(), r.clock.Mono(), r.o.Floor); ok {
 			continue
 		}
 		g.Go(func() error {

@@ -2,18 +2,17 @@ package refresher
 
 import "time"
 
-// refreshAt reports when credentials fetched at fetched and expiring at exp
+// refreshIn reports how long after a fetch credentials with lifetime life
 // should be renewed: at half their lifetime, moved by up to a tenth of it
 // either way so that roles fetched together spread out, and always before
 // the floor is reached.
-func (r *Refresher) refreshAt(fetched, exp time.Time) time.Time {
-	life := exp.Sub(fetched)
+func (r *Refresher) refreshIn(life time.Duration) time.Duration {
 	jitter := time.Duration((r.float64()*2 - 1) * float64(life/10))
-	at := fetched.Add(life/2 + jitter)
-	if latest := exp.Add(-r.o.Floor - life/20); at.After(latest) && latest.After(fetched) {
-		at = latest
+	in := life/2 + jitter
+	if latest := life - r.o.Floor - life/20; in > latest && latest > 0 {
+		in = latest
 	}
-	return at
+	return in
 }
 
 // backoff returns the wait before attempt n+1 after n consecutive failures:

@@ -25,14 +25,21 @@ func (f *swapFetcher) Fetch(ctx context.Context, p ossd.Params) (ossd.Credential
 }
 
 // startReload reloads the config when its file changes (watched through its
-// directory, debounced) and on SIGHUP.
-func (d *daemon) startReload(ctx context.Context, g *errgroup.Group) {
+// directory, debounced) and on SIGHUP. The watch is in place when it
+// returns, so no change made after start-up is missed.
+func (d *daemon) startReload(ctx context.Context, g *errgroup.Group) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	changed := make(chan struct{}, 1)
 	if !d.flags.dev {
+		w, err := config.NewWatcher(d.flags.config)
+		if err != nil {
+			signal.Stop(hup)
+			return err
+		}
 		g.Go(func() error {
-			return config.Watch(ctx, d.flags.config, config.DefaultDebounce, d.clk, func() {
+			defer w.Close()
+			return w.Run(ctx, config.DefaultDebounce, d.clk, func() {
 				select {
 				case changed <- struct{}{}:
 				default: // a reload is already pending
@@ -53,6 +60,7 @@ func (d *daemon) startReload(ctx context.Context, g *errgroup.Group) {
 			}
 		}
 	})
+	return nil
 }
 
 // reload applies the config file if it is valid. An invalid file changes

@@ -7,8 +7,15 @@ package clock
 import "time"
 
 // Clock tells the time and makes timers.
+//
+// Now is the wall clock, which matches the Expiration STS writes but can
+// step (NTP, an operator) and keeps counting while the machine is
+// suspended. Mono is a monotonic reading, which never steps but on Linux
+// stops during suspend. Code that must not be fooled by either compares
+// both. Timers run on the monotonic clock, as Go's do.
 type Clock interface {
 	Now() time.Time
+	Mono() time.Duration
 	NewTimer(d time.Duration) Timer
 }
 
@@ -21,11 +28,17 @@ type Timer interface {
 	Reset(d time.Duration)
 }
 
-// Real is the wall clock.
+// Real is the machine's clock.
 type Real struct{}
+
+// start anchors Real.Mono; it is set once, when the program starts.
+var start = time.Now()
 
 // Now returns time.Now().
 func (Real) Now() time.Time { return time.Now() }
+
+// Mono returns the monotonic time since the program started.
+func (Real) Mono() time.Duration { return time.Since(start) }
 
 // NewTimer returns a real timer.
 func (Real) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }

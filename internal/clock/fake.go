@@ -8,14 +8,17 @@ import (
 // Fake is a manually advanced clock. The zero value is not usable; call
 // NewFake.
 type Fake struct {
-	mu     sync.Mutex // guards now and timers
+	mu     sync.Mutex // guards now, mono and timers
 	now    time.Time
+	mono   time.Duration
 	timers map[*fakeTimer]struct{}
 }
 
 // NewFake returns a Fake clock set to t.
 func NewFake(t time.Time) *Fake {
-	return &Fake{now: t, timers: make(map[*fakeTimer]struct{})}
+	// Mono starts at an hour, not zero, so that no reading is mistaken
+	// for "never".
+	return &Fake{now: t, mono: time.Hour, timers: make(map[*fakeTimer]struct{})}
 }
 
 // Now returns the fake time.
@@ -25,15 +28,26 @@ func (f *Fake) Now() time.Time {
 	return f.now
 }
 
-// Advance moves the clock forward by d (or backward, if d is negative) and
-// fires every timer whose deadline has been reached.
+// Mono returns the fake monotonic time.
+func (f *Fake) Mono() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.mono
+}
+
+// Advance lets d pass on both clocks (d must not be negative) and fires
+// every timer whose deadline has been reached.
 func (f *Fake) Advance(d time.Duration) {
+	if d < 0 {
+		panic("clock: Advance with a negative duration; use StepWall")
+	}
 	f.mu.Lock()
 	f.now = f.now.Add(d)
+	f.mono += d
 	now := f.now
 	var due []*fakeTimer
 	for t := range f.timers {
-		if !t.when.After(now) {
+		if t.when <= f.mono {
 			due = append(due, t)
 			delete(f.timers, t)
 		}
@@ -47,8 +61,14 @@ func (f *Fake) Advance(d time.Duration) {
 	}
 }
 
-// Set jumps the clock to t, firing due timers.
-func (f *Fake) Set(t time.Time) { f.Advance(t.Sub(f.Now())) }
+// StepWall moves only the wall clock by d, either way, as an NTP step or
+// an operator's date command does. A suspend is StepWall forward: the wall
+// clock counts the time asleep, the monotonic clock does not.
+func (f *Fake) StepWall(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+}
 
 // Timers reports how many timers are armed; tests use it to wait until a
 // goroutine has gone back to sleep.
@@ -68,7 +88,7 @@ func (f *Fake) NewTimer(d time.Duration) Timer {
 type fakeTimer struct {
 	f    *Fake
 	c    chan time.Time
-	when time.Time // guarded by f.mu
+	when time.Duration // monotonic deadline; guarded by f.mu
 }
 
 func (t *fakeTimer) C() <-chan time.Time { return t.c }
@@ -83,7 +103,7 @@ func (t *fakeTimer) Stop() bool {
 
 func (t *fakeTimer) Reset(d time.Duration) {
 	t.f.mu.Lock()
-	t.when = t.f.now.Add(d)
+	t.when = t.f.mono + d
 	if d > 0 {
 		t.f.timers[t] = struct{}{}
 		t.f.mu.Unlock()

@@ -15,21 +15,36 @@ import (
 // reports one: editors write a file in several steps.
 const DefaultDebounce = 250 * time.Millisecond
 
-// Watch calls onChange once the file at path has stopped changing for
-// debounce. It watches the file's directory, not the file: editors and
-// Kubernetes replace a file by renaming another over it (ConfigMaps swap a
-// "..data" symlink), which a watch on the file itself would lose. Watch
-// returns nil when ctx ends. onChange runs on Watch's goroutine.
-func Watch(ctx context.Context, path string, debounce time.Duration, clk clock.Clock, onChange func()) error {
+// Watcher reports changes to a config file. It watches the file's
+// directory, not the file: editors and Kubernetes replace a file by renaming
+// another over it (ConfigMaps swap a "..data" symlink), which a watch on the
+// file itself would lose.
+type Watcher struct {
+	w    *fsnotify.Watcher
+	base string
+}
+
+// NewWatcher starts watching path's directory. Changes made after it
+// returns are reported by Run; call Close when done.
+func NewWatcher(path string) (*Watcher, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch %s: %w", path, err)
+		return nil, fmt.Errorf("watch %s: %w", path, err)
 	}
-	defer w.Close()
 	dir, base := filepath.Split(filepath.Clean(path))
 	if err := w.Add(filepath.Clean(dir)); err != nil {
-		return fmt.Errorf("watch %s: %w", dir, err)
+		w.Close()
+		return nil, fmt.Errorf("watch %s: %w", dir, err)
 	}
+	return &Watcher{w: w, base: base}, nil
+}
+
+// Close stops watching.
+func (w *Watcher) Close() error { return w.w.Close() }
+
+// Run calls onChange, on Run's goroutine, once the file has stopped
+// changing for debounce. It returns nil when ctx ends.
+func (w *Watcher) Run(ctx context.Context, debounce time.Duration, clk clock.Clock, onChange func()) error {
 	clk = clock.Or(clk)
 	t := clk.NewTimer(time.Hour)
 	t.Stop()
@@ -37,14 +52,14 @@ func Watch(ctx context.Context, path string, debounce time.Duration, clk clock.C
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev, ok := <-w.Events:
+		case ev, ok := <-w.w.Events:
 			if !ok {
 				return nil
 			}
-			if name := filepath.Base(ev.Name); name == base || name == "..data" {
+			if name := filepath.Base(ev.Name); name == w.base || name == "..data" {
 				t.Reset(debounce) // the timer is owned by this goroutine
 			}
-		case _, ok := <-w.Errors:
+		case _, ok := <-w.w.Errors:
 			if !ok {
 				return nil
 			}
@@ -54,4 +69,14 @@ func Watch(ctx context.Context, path string, debounce time.Duration, clk clock.C
 			onChange()
 		}
 	}
+}
+
+// Watch is NewWatcher, Run and Close in one call.
+func Watch(ctx context.Context, path string, debounce time.Duration, clk clock.Clock, onChange func()) error {
+	w, err := NewWatcher(path)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	return w.Run(ctx, debounce, clk, onChange)
 }

@@ -154,34 +154,34 @@ func (s *Service) Status() []RoleStatus {
 	for _, n := range t.names {
 		r := t.byName[n]
 		st := RoleStatus{Name: n, RoleARN: r.Params.RoleARN, SessionName: r.Params.SessionName, State: "pending"}
-		if e, ok := s.cache.Get(r.Params.Key()); ok {
-			fillStatus(&st, e, now, s.ref.Floor())
+		if e, ok := s.cache.Get(r.key); ok {
+			fillStatus(&st, e, now, s.clock.Mono(), s.ref.Floor())
 		}
 		out = append(out, st)
 	}
 	return out
 }
 
-func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, floor time.Duration) {
+func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, mono, floor time.Duration) {
 	st.Served = e.Served()
 	cs := e.State()
 	if cs == nil {
 		return
 	}
 	st.Failures = cs.Failures
+	next := cs.RefreshAt
 	if cs.Err != nil {
 		st.LastError = cs.Err.Error()
-		st.NextRefresh = cs.RetryAt.UTC()
-	} else {
-		st.NextRefresh = cs.RefreshAt.UTC()
+		next = cs.RetryAt
 	}
+	st.NextRefresh = now.Add(next - mono).UTC().Truncate(time.Second)
 	if !cs.FetchedAt.IsZero() {
 		st.LastRefresh = cs.FetchedAt.UTC()
 		st.AccessKeyID = cs.Creds.AccessKeyID
 		st.Expiration = cs.Creds.Expiration
-		st.ExpiresIn = cs.Creds.Expiration.Sub(now).Round(time.Second).Seconds()
+		st.ExpiresIn = cs.Remaining(now, mono).Round(time.Second).Seconds()
 	}
-	switch left := cs.Creds.Expiration.Sub(now); {
+	switch left := cs.Remaining(now, mono); {
 	case cs.FetchedAt.IsZero() || left <= 0:
 		st.State = "failing"
 	case left <= floor || cs.Err != nil:
