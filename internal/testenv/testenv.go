@@ -50,6 +50,7 @@ type Options struct {
 	Secret      string // source secret the client signs with; default KeySecret
 	MaxSessions int
 	Observer    refresher.Observer
+	Timeout     time.Duration // per AssumeRole call; default 5s
 }
 
 // Params returns the AssumeRole parameters of the test role called name.
@@ -66,6 +67,9 @@ func New(t testing.TB, o Options, roles ...string) *Env {
 	if o.MaxSessions == 0 {
 		o.MaxSessions = 100
 	}
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Second
+	}
 	clk := clock.NewFake(Epoch)
 	s := localsts.New(localsts.Config{Clock: clk, AccountID: Account})
 	s.AddAccessKey(KeyID, KeySecret)
@@ -78,7 +82,7 @@ func New(t testing.TB, o Options, roles ...string) *Env {
 	}
 	t.Cleanup(func() { s.Close() })
 	client, err := sts.New(sts.Options{
-		Region: "cn-hangzhou", Endpoint: endpoint, Timeout: 5 * time.Second, Clock: clk,
+		Region: "cn-hangzhou", Endpoint: endpoint, Timeout: o.Timeout, Clock: clk,
 		Source: credentials.NewStaticAKCredentialsProvider(KeyID, o.Secret),
 	})
 	if err != nil {
@@ -87,7 +91,7 @@ func New(t testing.TB, o Options, roles ...string) *Env {
 	log, buf := logtest.New(t)
 	c := cache.New(o.MaxSessions)
 	e := &Env{T: t, STS: s, Clock: clk, Cache: c, Logs: buf}
-	e.Ref = refresher.New(refresher.Options{Fetcher: client, Cache: c, Clock: clk, Log: log, Seed: 1, MaxQPS: 50, Observer: o.Observer})
+	e.Ref = refresher.New(refresher.Options{Fetcher: client, Cache: c, Clock: clk, Log: log, Seed: 1, MaxQPS: 50, Observer: o.Observer, Timeout: o.Timeout})
 	e.Service = service.New(e.Ref, c, clk, log)
 	t.Cleanup(func() { e.CheckLogs(o.Secret) })
 	return e

@@ -1,0 +1,200 @@
+package faults_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ossd/ossd/internal/testenv"
+)
+
+var ossdBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ossd-faults-")
+	if err != nil {
+		panic(err)
+	}
+	if ossdBin, err = testenv.BuildOssd(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// startDev runs the real daemon in --dev mode on a fresh socket.
+func startDev(t *testing.T) *testenv.Daemon {
+	sock := testenv.SocketPath(t)
+	return testenv.StartDaemon(t, ossdBin, sock, "serve", "--dev", "--socket", sock)
+}
+
+// dialUnix connects, retrying while the listen backlog is full: a Unix
+// socket refuses with EAGAIN rather than queueing beyond the backlog.
+func dialUnix(path string) (net.Conn, int, error) {
+	for retries := 0; ; retries++ {
+		c, err := net.Dial("unix", path)
+		if err == nil || !errors.Is(err, syscall.EAGAIN) || retries > 1000 {
+			return c, retries, err
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// rawGet sends one request on c and reads the whole response.
+func rawGet(c net.Conn, path string) (*http.Response, []byte, error) {
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path); err != nil {
+		return nil, nil, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
+}
+
+// TestTenThousandConnections holds 10,000 connections open at once, then
+// asks for credentials on every one of them concurrently.
+func TestTenThousandConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	const n = 10000
+	d := startDev(t)
+	conns := make([]net.Conn, n)
+	retries := 0
+	for i := range conns {
+		c, r, err := dialUnix(d.Socket)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		conns[i], retries = c, retries+r
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	var seen tally
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.SetDeadline(time.Now().Add(60 * time.Second))
+			resp, b, err := rawGet(c, "/v1/credentials/demo")
+			switch {
+			case err != nil:
+				seen.add("unanswered")
+			case resp.StatusCode == 200 && strings.Contains(string(b), `"Code":"Success"`) && strings.Contains(string(b), `"SecurityToken":"`):
+				seen.add("ok")
+			default:
+				seen.add(fmt.Sprintf("status %d", resp.StatusCode))
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d concurrent connections (%d connect retries on a full backlog): %s", n, retries, &seen)
+	if seen.get("ok") != n {
+		t.Errorf("want all %d answered with credentials: %s", n, &seen)
+	}
+}
+
+// TestSlowloris opens connections that dribble a request header one byte
+// at a time. Other callers must still be served, and the daemon must close
+// the slow connections once the header timeout (5 s) has passed.
+func TestSlowloris(t *testing.T) {
+	d := startDev(t)
+	const slow = 200
+	closed := make(chan time.Duration, slow)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for range slow {
+		c, _, err := dialUnix(d.Socket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		go func() {
+			start := time.Now()
+			for _, b := range []byte("GET /v1/credentials/demo HTTP/1.1\r\nHost: localhost\r\nX-Slow: ") {
+				if _, err := c.Write([]byte{b}); err != nil || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			c.SetReadDeadline(time.Now().Add(20 * time.Second))
+			io.Copy(io.Discard, c) // returns when the daemon closes the connection
+			closed <- time.Since(start)
+		}()
+	}
+	var seen tally
+	client := testenv.UnixClient(d.Socket)
+	for range 50 {
+		check(t, client, "http://localhost/v1/credentials/demo", time.Now, &seen)
+		time.Sleep(20 * time.Millisecond)
+	}
+	var longest time.Duration
+	for range slow {
+		longest = max(longest, <-closed)
+	}
+	t.Logf("with %d slowloris connections: %s; slow connections closed after at most %v", slow, &seen, longest.Round(100*time.Millisecond))
+	if seen.get("ok") != 50 {
+		t.Errorf("callers not served during slowloris: %s", &seen)
+	}
+	if longest > 15*time.Second {
+		t.Errorf("a slow connection was held %v, want it closed near the 5 s header timeout", longest)
+	}
+}
+
+// TestOversizedRequests sends a huge body, header and path; each gets a
+// clear refusal and the daemon keeps serving.
+func TestOversizedRequests(t *testing.T) {
+	d := startDev(t)
+	tests := []struct {
+		name   string
+		req    string
+		status int
+	}{
+		{"1 MiB body", "POST /v1/roles HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" + strings.Repeat("a", 1<<20), 413},
+		{"100 KiB header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 100<<10) + "\r\n\r\n", 431},
+		{"64 KiB path", "GET /v1/credentials/" + strings.Repeat("a", 64<<10) + " HTTP/1.1\r\nHost: x\r\n\r\n", 431},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, err := dialUnix(d.Socket)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			go io.WriteString(c, tc.req) // the daemon may answer before reading it all
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+		})
+	}
+	var seen tally
+	check(t, testenv.UnixClient(d.Socket), "http://localhost/v1/credentials/demo", time.Now, &seen)
+	if seen.get("ok") != 1 {
+		t.Errorf("daemon not serving after oversized requests: %s", &seen)
+	}
+}

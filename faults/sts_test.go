@@ -1,0 +1,149 @@
+package faults_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ossd/ossd/internal/localsts"
+	"github.com/ossd/ossd/internal/testenv"
+	"github.com/ossd/ossd/socket"
+)
+
+// served is a daemon core on a fake clock with the socket API in front.
+type served struct {
+	env    *testenv.Env
+	client *http.Client
+	url    string
+}
+
+func serve(t *testing.T, o testenv.Options) *served {
+	t.Helper()
+	env := testenv.New(t, o, "reader")
+	if errs := env.Service.Apply(context.Background(), testenv.Roles("reader")); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	path := testenv.SocketPath(t)
+	ln, err := socket.Listen(path, socket.ListenOptions{GID: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- socket.New(socket.Options{Service: env.Service}).Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &served{env: env, client: testenv.UnixClient(path), url: "http://localhost/v1/credentials/reader"}
+}
+
+// run steps the fake clock a minute at a time for d, letting background
+// renewal run and two callers ask at every step.
+func (s *served) run(t *testing.T, d time.Duration, seen *tally) {
+	t.Helper()
+	for end := s.env.Clock.Mono() + d; s.env.Clock.Mono() < end; {
+		s.env.Clock.Advance(time.Minute)
+		s.env.Ref.RefreshDue(context.Background())
+		for range 2 {
+			check(t, s.client, s.url, s.env.Clock.Now, seen)
+		}
+	}
+}
+
+// TestSTSFaults keeps each STS fault up, most for longer than a refresh
+// interval (tokens live 1 h and renew at about 30 min), then lifts it. The
+// fault starts 25 min after the first fetch, before the first renewal, so
+// the cached token has 35 min left: callers must be served for the 30 min
+// until it reaches the hard minimum (5 min), and see a clear error after.
+func TestSTSFaults(t *testing.T) {
+	const graceful = 30 * time.Minute
+	tests := []struct {
+		name  string
+		fault localsts.Fault
+		for_  time.Duration
+	}{
+		{"5xx for 2h", localsts.Fault{Code: "ServiceUnavailable"}, 2 * time.Hour},
+		{"resets for 2h", localsts.Fault{Reset: true}, 2 * time.Hour},
+		{"malformed JSON for 2h", localsts.Fault{Malformed: true}, 2 * time.Hour},
+		{"throttling for 20m", localsts.Fault{Code: "Throttling.User"}, 20 * time.Minute},
+		{"throttling for 45m", localsts.Fault{Code: "Throttling.User"}, 45 * time.Minute},
+		{"5xx for 29m", localsts.Fault{Code: "InternalError"}, 29 * time.Minute},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := serve(t, testenv.Options{})
+			var before, during, after tally
+			s.run(t, 25*time.Minute, &before)
+			calls := s.env.STS.Calls()
+			s.env.STS.SetFault(tc.fault)
+			s.run(t, tc.for_, &during)
+			faultCalls := s.env.STS.Calls() - calls
+			s.env.STS.ClearFault()
+			s.run(t, 2*time.Hour, &after)
+			t.Logf("before: %s", &before)
+			t.Logf("during (%d STS calls, all failing): %s", faultCalls, &during)
+			t.Logf("after recovery: %s", &after)
+			wantErrors := tc.for_ > graceful
+			if got := during.get("503:" + socket.CodeUnavailable); (got > 0) != wantErrors {
+				t.Errorf("callers saw %d CredentialsUnavailable errors during the fault; want errors: %v", got, wantErrors)
+			}
+			if wantErrors && during.get("ok") != 2*int(graceful/time.Minute)-2 {
+				t.Errorf("during the fault: %s; want the cached token served until the hard minimum", &during)
+			}
+			if before.get("ok") != 50 {
+				t.Errorf("before the fault: %s, want all ok", &before)
+			}
+			if n := after.get("ok"); n < 230 {
+				t.Errorf("after recovery: %s, want service to resume", &after)
+			}
+			if perMin := float64(faultCalls) / tc.for_.Minutes(); perMin > 2 {
+				t.Errorf("%.1f STS calls per minute during the fault; want backoff", perMin)
+			}
+		})
+	}
+}
+
+// TestSlowSTS answers just inside and just outside the AssumeRole timeout
+// (1 s here). Callers never wait on a renewal: they are answered from cache
+// while it is in flight.
+func TestSlowSTS(t *testing.T) {
+	s := serve(t, testenv.Options{Timeout: time.Second})
+	var seen tally
+	s.run(t, 20*time.Minute, &seen)
+	for _, delay := range []time.Duration{800 * time.Millisecond, 1500 * time.Millisecond} {
+		s.env.STS.FailNext(1, localsts.Fault{Delay: delay})
+		s.env.Clock.Advance(20 * time.Minute) // past the renewal point
+		done := make(chan struct{})
+		go func() { s.env.Ref.RefreshDue(context.Background()); close(done) }()
+		for range 20 { // while the renewal is in flight
+			start := time.Now()
+			check(t, s.client, s.url, s.env.Clock.Now, &seen)
+			if waited := time.Since(start); waited > delay/2 {
+				t.Errorf("a caller waited %v during a slow renewal", waited)
+			}
+		}
+		<-done
+		s.run(t, 20*time.Minute, &seen)
+	}
+	t.Logf("slow STS: %s", &seen)
+	if seen.get("ok") != seen.total() {
+		t.Errorf("callers saw errors: %s", &seen)
+	}
+}
+
+// TestClockSteps steps the wall clock back and forth and simulates a
+// suspend, with callers asking throughout.
+func TestClockSteps(t *testing.T) {
+	for _, step := range []time.Duration{-2 * time.Hour, 45 * time.Minute, 3 * time.Hour} {
+		t.Run(step.String(), func(t *testing.T) {
+			s := serve(t, testenv.Options{})
+			var seen tally
+			s.run(t, 10*time.Minute, &seen)
+			s.env.Clock.StepWall(step)
+			s.run(t, 3*time.Hour, &seen)
+			t.Logf("wall clock stepped %v: %s, %d STS calls", step, &seen, s.env.STS.Calls())
+			if seen.get("ok") != seen.total() {
+				t.Errorf("callers saw errors: %s", &seen)
+			}
+		})
+	}
+}
