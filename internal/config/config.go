@@ -3,6 +3,7 @@ package config
 import (
 	"io/fs"
 	"log/slog"
+	"reflect"
 	"slices"
 	"time"
 
@@ -134,8 +135,9 @@ func (l Log) SlogLevel() slog.Level {
 	}
 }
 
-// Role is one role callers may ask for by Name. Role values are comparable;
-// [Diff] compares them with ==.
+// Role is one role callers may ask for by Name. [Diff] compares Role values
+// with reflect.DeepEqual: the presign and allow lists make them not
+// comparable.
 type Role struct {
 	Name        string   `toml:"name"`         // 1-64 of [A-Za-z0-9_.-], unique
 	ARN         string   `toml:"arn"`          // acs:ram::<account-id>:role/<name>
@@ -145,6 +147,7 @@ type Role struct {
 	PolicyFile  string   `toml:"policy_file"`  // read into Policy by Load
 	ExternalID  string   `toml:"external_id"`  // 2-1224 bytes when set
 	Presign     Presign  `toml:"presign"`      // presign.go
+	Allow       Allow    `toml:"allow"`        // allow.go
 
 	// policyFromFile reports that Load read PolicyFile into Policy, so both
 	// being set is not a conflict.
@@ -206,7 +209,7 @@ func Diff(old, next *Config) (added, removed, changed []string) {
 	for name, r := range cur {
 		if p, ok := prev[name]; !ok {
 			added = append(added, name)
-		} else if p != r {
+		} else if !reflect.DeepEqual(p, r) {
 			changed = append(changed, name)
 		}
 	}

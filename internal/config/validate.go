@@ -44,7 +44,7 @@ func (c *Config) Validate() error {
 	c.Source.validate(&p)
 	c.STS.validate(&p)
 	c.Refresh.validate(&p)
-	c.Server.validate(&p)
+	c.Server.validate(&p, c.everyRoleGuarded())
 	c.Log.validate(&p)
 	c.validateRoles(&p)
 	c.validateMetadata(&p)
@@ -88,7 +88,19 @@ func (r Refresh) validate(p *problems) {
 // maxSocketPath leaves room for the NUL in sun_path (108 bytes on Linux).
 const maxSocketPath = 107
 
-func (s Server) validate(p *problems) {
+// everyRoleGuarded reports whether every role has [role.allow] rules.
+func (c *Config) everyRoleGuarded() bool {
+	for _, r := range c.Roles {
+		if r.Allow.Empty() {
+			return false
+		}
+	}
+	return len(c.Roles) > 0
+}
+
+// validate checks s. A socket that any local user may connect to is
+// allowed only when every role says who may have it.
+func (s Server) validate(p *problems, guarded bool) {
 	if s.Socket != "" {
 		switch {
 		case !filepath.IsAbs(s.Socket):
@@ -99,8 +111,8 @@ func (s Server) validate(p *problems) {
 	}
 	if m, err := parseMode(s.SocketMode); err != nil {
 		p.add("server.socket_mode", err)
-	} else if m&0o002 != 0 {
-		p.addf("server.socket_mode", "%s lets any local user write to (connect to) the socket", quote(s.SocketMode))
+	} else if m&0o002 != 0 && !guarded {
+		p.addf("server.socket_mode", "%s lets any local user connect to the socket; allowed only when every role has [role.allow] rules", quote(s.SocketMode))
 	}
 	if s.SocketGroup != "" && !groupRe.MatchString(s.SocketGroup) {
 		p.addf("server.socket_group", "malformed group %s: want a group name or a numeric gid", quote(s.SocketGroup))
@@ -167,4 +179,5 @@ func (r Role) validate(p *problems, prefix string, floor Duration) {
 	if r.ExternalID != "" && (len(r.ExternalID) < minExternalID || len(r.ExternalID) > maxExternalID) {
 		p.addf(prefix+".external_id", "%d bytes, want %d..%d", len(r.ExternalID), minExternalID, maxExternalID)
 	}
+	r.Allow.validate(p, prefix+".allow")
 }
