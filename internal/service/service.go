@@ -18,26 +18,31 @@ import (
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/cache"
+	"github.com/ossd/ossd/internal/access"
+	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/clock"
+	"github.com/ossd/ossd/internal/peer"
 	"github.com/ossd/ossd/refresher"
 )
 
 // ErrBadSession is returned for a session suffix that STS would refuse.
 var ErrBadSession = errors.New("invalid session name")
 
-// Role is a configured role: the name callers ask for and the AssumeRole
-// parameters behind it.
+// Role is a configured role: the name callers ask for, the AssumeRole
+// parameters behind it, and who may have it.
 type Role struct {
 	Name   string
 	Params ossd.Params
+	Allow  access.Rule // the zero Rule lets anyone in
 
 	key ossd.Key // Params.Key(), computed once by Apply: it hashes the policy
 }
 
 type table struct {
-	byName map[string]Role
-	byKey  map[ossd.Key]string
-	names  []string // sorted
+	byName  map[string]Role
+	byKey   map[ossd.Key]string
+	names   []string // sorted
+	guarded bool     // some role has rules: hide which roles exist
 }
 
 // Service answers credential requests by role name.
@@ -47,7 +52,12 @@ type Service struct {
 	clock clock.Clock
 	log   *slog.Logger
 	roles atomic.Pointer[table]
+	audit *audit.Logger // nil: no audit log
 }
+
+// SetAudit makes s record every issuance and denial in l. Call it before
+// serving.
+func (s *Service) SetAudit(l *audit.Logger) { s.audit = l }
 
 // New returns a Service with no roles; call Apply.
 func New(ref *refresher.Refresher, c *cache.Cache, clk clock.Clock, log *slog.Logger) *Service {
@@ -70,6 +80,7 @@ func (s *Service) Apply(ctx context.Context, roles []Role) map[string]error {
 		t.byName[r.Name] = r
 		t.byKey[r.key] = r.Name
 		t.names = append(t.names, r.Name)
+		t.guarded = t.guarded || !r.Allow.Open()
 		params = append(params, r.Params)
 	}
 	sort.Strings(t.names)
@@ -106,13 +117,60 @@ func (s *Service) NameOf(k ossd.Key) string { return s.roles.Load().byKey[k] }
 // Names returns the configured role names, sorted.
 func (s *Service) Names() []string { return s.roles.Load().names }
 
-// Credentials returns credentials for the role called name. A non-empty
-// session suffix asks for a separate on-demand session whose name is the
-// role's session name, "-", and the suffix.
+// NamesFor returns the roles the caller in ctx may have, sorted.
+func (s *Service) NamesFor(ctx context.Context) []string {
+	t := s.roles.Load()
+	if !t.guarded {
+		return t.names
+	}
+	id := peer.FromContext(ctx)
+	var out []string
+	for _, n := range t.names {
+		if ok, _ := t.byName[n].Allow.Check(id); ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Authorize returns the role called name if the caller in ctx (see
+// [peer.NewContext]) may have it. Once any role has rules, a role that does
+// not exist and a role the caller may not have are refused alike, with a
+// *DeniedError, so that a caller cannot learn which roles exist.
+func (s *Service) Authorize(ctx context.Context, name string) (Role, error) {
+	t := s.roles.Load()
+	r, ok := t.byName[name]
+	if !t.guarded {
+		if !ok {
+			return Role{}, fmt.Errorf("%w %q", ossd.ErrUnknownRole, name)
+		}
+		return r, nil
+	}
+	id := peer.FromContext(ctx)
+	reason := "no such role"
+	if ok {
+		var allowed bool
+		if allowed, reason = r.Allow.Check(id); allowed {
+			return r, nil
+		}
+	}
+	return Role{}, &DeniedError{Role: name, Caller: id, Reason: reason}
+}
+
+// Credentials returns credentials for the role called name, if the caller
+// in ctx may have it. A non-empty session suffix asks for a separate
+// on-demand session whose name is the role's session name, "-", and the
+// suffix.
 func (s *Service) Credentials(ctx context.Context, name, session string) (ossd.Credentials, error) {
-	r, ok := s.Lookup(name)
-	if !ok {
-		return ossd.Credentials{}, fmt.Errorf("%w %q", ossd.ErrUnknownRole, name)
+	c, err := s.credentials(ctx, name, session)
+	s.record(ctx, name, session, c, err)
+	return c, err
+}
+
+func (s *Service) credentials(ctx context.Context, name, session string) (ossd.Credentials, error) {
+	r, err := s.Authorize(ctx, name)
+	if err != nil {
+		return ossd.Credentials{}, err
 	}
 	if session == "" {
 		if e, ok := s.cache.Get(r.key); ok {
@@ -147,11 +205,16 @@ type RoleStatus struct {
 }
 
 // Status reports the state of every configured role.
-func (s *Service) Status() []RoleStatus {
+func (s *Service) Status() []RoleStatus { return s.status(s.roles.Load().names) }
+
+// StatusFor reports the state of the roles the caller in ctx may have.
+func (s *Service) StatusFor(ctx context.Context) []RoleStatus { return s.status(s.NamesFor(ctx)) }
+
+func (s *Service) status(names []string) []RoleStatus {
 	now := s.clock.Now()
 	t := s.roles.Load()
-	out := make([]RoleStatus, 0, len(t.names))
-	for _, n := range t.names {
+	out := make([]RoleStatus, 0, len(names))
+	for _, n := range names {
 		r := t.byName[n]
 		st := RoleStatus{Name: n, RoleARN: r.Params.RoleARN, SessionName: r.Params.SessionName, State: "pending"}
 		if e, ok := s.cache.Get(r.key); ok {
@@ -188,5 +251,29 @@ func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, mono, floor time.
 		st.State = "degraded"
 	default:
 		st.State = "ok"
+	}
+}
+
+// record writes the audit line of one credentials request: an issuance
+// with the AccessKeyId handed out, or a denial with the rule that refused.
+// Other failures (unknown role without rules, STS trouble) are the
+// operational log's business.
+func (s *Service) record(ctx context.Context, role, session string, c ossd.Credentials, err error) {
+	if s.audit == nil {
+		return
+	}
+	id := peer.FromContext(ctx)
+	ev := audit.Event{Kind: audit.KindIssue, Role: role, Session: session, Caller: id, Path: id.Via}
+	var denied *DeniedError
+	switch {
+	case err == nil:
+		ev.AccessKeyID, ev.Expiry, ev.Result = c.AccessKeyID, c.Expiration, audit.ResultOK
+	case errors.As(err, &denied):
+		ev.Kind, ev.Result = audit.KindDeny, "AccessDenied: "+denied.Reason
+	default:
+		return
+	}
+	if aerr := s.audit.Log(ev); aerr != nil {
+		s.log.Error("audit log write failed", "err", aerr)
 	}
 }

@@ -1,0 +1,149 @@
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/clock"
+	"github.com/ossd/ossd/internal/peer"
+)
+
+// Event kinds.
+const (
+	KindIssue   = "issue"   // credentials handed to a caller
+	KindDeny    = "deny"    // a caller refused a role
+	KindPresign = "presign" // a signed URL issued or refused
+)
+
+// ResultOK is the Result of an event that succeeded; any other Result is
+// the stable error code of the refusal.
+const ResultOK = "ok"
+
+// maxField bounds each string field in a line; a refused request may carry
+// a key of any length.
+const maxField = 1024
+
+// Event is one audited action. It deliberately has no field that could hold
+// a credential.
+type Event struct {
+	Kind        string
+	Role        string
+	Session     string // the STS session whose token signed, if any
+	AccessKeyID string // of that token; an identifier, safe to record
+	Caller      peer.Identity
+	Path        string // the listener: "socket", "tcp 127.0.0.1:8100", ...
+	Method      string
+	Bucket      string
+	Key         string
+	Expires     time.Duration // validity asked for
+	Expiry      time.Time     // when the issued URL stops working; zero if none was issued
+	Result      string        // ResultOK or an error code
+}
+
+// line is the JSON form of an Event.
+type line struct {
+	Time        string `json:"time"`
+	Kind        string `json:"event"`
+	Role        string `json:"role"`
+	Session     string `json:"session,omitempty"`
+	AccessKeyID string `json:"access_key_id,omitempty"`
+	Path        string `json:"path,omitempty"`
+	Caller      caller `json:"caller"`
+	Method      string `json:"method,omitempty"`
+	Bucket      string `json:"bucket,omitempty"`
+	Key         string `json:"key,omitempty"`
+	Expires     int64  `json:"expires_seconds,omitempty"`
+	Expiry      string `json:"expiry,omitempty"`
+	Result      string `json:"result"`
+}
+
+// Logger appends events to a writer.
+type Logger struct {
+	clock clock.Clock
+	mu    sync.Mutex // guards w and buf
+	w     io.Writer
+	buf   []byte
+}
+
+// New returns a Logger writing to w, stamping events with clk (nil = real).
+func New(w io.Writer, clk clock.Clock) *Logger {
+	return &Logger{clock: clock.Or(clk), w: w}
+}
+
+// Open returns a Logger appending to the file at path, created 0600 if
+// missing, or writing to stderr when path is empty. Close the returned
+// closer when done; for stderr it does nothing.
+func Open(path string, stderr io.Writer, clk clock.Clock) (*Logger, io.Closer, error) {
+	if path == "" {
+		return New(stderr, clk), nopCloser{}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open audit log: %w", err)
+	}
+	return New(f, clk), f, nil
+}
+
+// Log writes e as one line. An error means the event was not recorded; a
+// caller that must not act unrecorded treats it as a refusal.
+func (l *Logger) Log(e Event) error {
+	ln := line{
+		Time: l.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"), Kind: e.Kind,
+		Role: clip(e.Role), Session: clip(e.Session), AccessKeyID: clip(e.AccessKeyID), Caller: callerOf(e.Caller), Path: clip(e.Path),
+		Method: clip(e.Method), Bucket: clip(e.Bucket), Key: clip(e.Key),
+		Expires: int64(e.Expires / time.Second), Result: clip(e.Result),
+	}
+	if !e.Expiry.IsZero() {
+		ln.Expiry = e.Expiry.UTC().Format(ossd.TimeLayout)
+	}
+	b, err := json.Marshal(ln)
+	if err != nil {
+		return fmt.Errorf("encode audit event: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(append(l.buf[:0], b...), '\n')
+	if _, err := l.w.Write(l.buf); err != nil {
+		return fmt.Errorf("write audit log: %w", err)
+	}
+	return nil
+}
+
+// caller is the JSON form of a peer.Identity.
+type caller struct {
+	Known  bool   `json:"identified"`
+	UID    uint32 `json:"uid"`
+	GID    uint32 `json:"gid"`
+	PID    int32  `json:"pid"`
+	Exe    string `json:"exe,omitempty"`
+	Cgroup string `json:"cgroup,omitempty"`
+}
+
+func callerOf(id peer.Identity) caller {
+	if !id.Known {
+		return caller{}
+	}
+	return caller{Known: true, UID: id.UID, GID: id.GID, PID: id.PID, Exe: clip(id.Exe), Cgroup: clip(id.Cgroup)}
+}
+
+// clip cuts s to maxField bytes on a rune boundary, marking the cut.
+func clip(s string) string {
+	if len(s) <= maxField {
+		return s
+	}
+	cut := maxField
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
