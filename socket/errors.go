@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/apierr"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/refresher"
 )
@@ -14,6 +14,7 @@ import (
 // Stable error codes of the API.
 const (
 	CodeUnknownRole   = "UnknownRole"
+	CodeDenied        = "AccessDenied"
 	CodeBadRequest    = "BadRequest"
 	CodeNotFound      = "NotFound"
 	CodeMethod        = "MethodNotAllowed"
@@ -39,6 +40,8 @@ func classify(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.Is(err, service.ErrDenied):
+		return &apiError{http.StatusForbidden, CodeDenied, err.Error()}
 	case errors.Is(err, ossd.ErrUnknownRole):
 		return &apiError{http.StatusNotFound, CodeUnknownRole, err.Error()}
 	case errors.Is(err, service.ErrBadSession):
@@ -54,15 +57,5 @@ func classify(err error) *apiError {
 // writeError writes err as {"Code":..., "Message":...}.
 func writeError(w http.ResponseWriter, err error) {
 	ae := classify(err)
-	b := make([]byte, 0, 128)
-	b = append(b, `{"Code":`...)
-	b = strconv.AppendQuote(b, ae.Code)
-	b = append(b, `,"Message":`...)
-	b = strconv.AppendQuote(b, ae.Message)
-	b = append(b, "}\n"...)
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(ae.Status)
-	w.Write(b) // a failed write means the caller left; nothing to do
+	apierr.Write(w, ae.Status, ae.Code, ae.Message)
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -26,6 +27,9 @@ func Listen(path string, o ListenOptions) (net.Listener, error) {
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("listen %s: %w", path, err)
+	}
+	if err := checkParent(filepath.Dir(path), os.Geteuid()); err != nil {
+		return nil, err
 	}
 	if err := clearStale(path); err != nil {
 		return nil, err
@@ -65,6 +69,24 @@ func clearStale(path string) error {
 	}
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("remove stale socket %s: %w", path, err)
+	}
+	return nil
+}
+
+// checkParent refuses a socket directory that another user owns and anyone
+// may write to: whoever owns it could swap the socket for their own and
+// collect what clients send, or serve them credentials of their choosing.
+func checkParent(dir string, euid int) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if fi.Mode().Perm()&0o002 != 0 && int(st.Uid) != euid {
+		return fmt.Errorf("listen: socket directory %s is writable by everyone and owned by uid %d, not us (uid %d); use a private directory such as $XDG_RUNTIME_DIR/ossd or /run/ossd", dir, st.Uid, euid)
 	}
 	return nil
 }

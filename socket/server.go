@@ -3,14 +3,15 @@ package socket
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ossd/ossd/internal/peer"
 	"github.com/ossd/ossd/internal/service"
 )
 
@@ -67,6 +68,11 @@ func New(o Options) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > maxBodyBytes {
 		writeError(w, &apiError{http.StatusRequestEntityTooLarge, CodeTooLarge, "request body over 64 KiB"})
+		return
+	}
+	if p := r.URL.Path; p == "" || p[0] != '/' || path.Clean(p) != p {
+		// ServeMux would answer a redirect with an HTML body.
+		writeError(w, &apiError{http.StatusNotFound, CodeNotFound, "no such endpoint: path is not canonical"})
 		return
 	}
 	if r.ContentLength != 0 { // unknown (-1) or positive: bound what handlers read
@@ -170,7 +176,7 @@ func (s *Server) roles(w http.ResponseWriter, r *http.Request) {
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(struct {
 		Roles []service.RoleStatus `json:"roles"`
-	}{s.svc.Status()}); err != nil {
+	}{s.svc.StatusFor(r.Context())}); err != nil {
 		s.log.Debug("write roles", "err", err)
 	}
 }
@@ -184,23 +190,28 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // Serve answers on ln until ctx ends, then stops accepting, lets in-flight
-// requests finish for up to 5 s, and returns.
+// requests finish for up to 5 s, and returns (see [ServeGraceful]).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := NewHTTPServer(s)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	srv.ConnContext = s.identify
+	return ServeGraceful(ctx, srv, ln, shutdownTimeout)
+}
+
+// identify attaches the kernel's word on who connected to every request on
+// the connection.
+func (s *Server) identify(ctx context.Context, c net.Conn) context.Context {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return ctx
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	return err
+	return peer.NewLazyContext(ctx, func() peer.Identity {
+		id, err := peer.FromUnix(uc)
+		if err != nil {
+			s.log.Warn("cannot identify caller", "err", err)
+		}
+		id.Via = "socket"
+		return id
+	})
 }
 
 // NewHTTPServer returns an http.Server with the daemon's timeouts and limits.

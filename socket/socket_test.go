@@ -233,3 +233,25 @@ func TestListenRefusals(t *testing.T) {
 		}
 	})
 }
+
+func TestListenRefusesForeignWorldWritableDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a directory owned by another user")
+	}
+	dir, err := os.MkdirTemp("/tmp", "ossd-foreign-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o777)
+	os.Chown(dir, 4242, 4242)
+	if _, err := socket.Listen(dir+"/ossd.sock", socket.ListenOptions{GID: -1}); err == nil || !strings.Contains(err.Error(), "writable by everyone") {
+		t.Errorf("err = %v, want a refusal naming the directory", err)
+	}
+	os.Chown(dir, 0, 0) // our own world-writable directory is allowed
+	ln, err := socket.Listen(dir+"/ossd.sock", socket.ListenOptions{GID: -1})
+	if err != nil {
+		t.Fatalf("own directory: %v", err)
+	}
+	ln.Close()
+}
