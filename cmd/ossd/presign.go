@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ossd/ossd/internal/paths"
+	"github.com/ossd/ossd/presign"
+)
+
+const presignUsage = `usage: ossd presign --role NAME [flags] oss://bucket/key
+
+Prints a signed URL for the object, made by the running daemon with the
+role's credentials, within the role's [role.presign] policy.
+
+flags:
+`
+
+// presignFlags are the command line of ossd presign.
+type presignFlags struct {
+	req     presign.Request
+	socket  string
+	json    bool
+	headers pairs
+	query   pairs
+}
+
+// pairs collects a repeated K<sep>V flag.
+type pairs struct {
+	sep  string
+	vals map[string]string
+}
+
+func (p *pairs) String() string { return "" }
+
+func (p *pairs) Set(s string) error {
+	k, v, ok := strings.Cut(s, p.sep)
+	if p.sep == ":" {
+		if !ok {
+			return fmt.Errorf("%q: want Name:value", s)
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+	}
+	if k == "" {
+		return fmt.Errorf("%q: empty name", s)
+	}
+	if p.vals == nil {
+		p.vals = map[string]string{}
+	}
+	if _, dup := p.vals[k]; dup {
+		return fmt.Errorf("%q given twice", k)
+	}
+	p.vals[k] = v
+	return nil
+}
+
+func parsePresignFlags(args []string, stderr io.Writer) (presignFlags, error) {
+	f := presignFlags{headers: pairs{sep: ":"}, query: pairs{sep: "="}}
+	fs := flag.NewFlagSet("presign", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, presignUsage); fs.PrintDefaults() }
+	fs.StringVar(&f.req.Role, "role", "", "role to sign with (required)")
+	fs.StringVar(&f.req.Method, "method", "GET", "HTTP method the URL is for: GET, PUT, HEAD, POST or DELETE")
+	fs.StringVar(&f.req.Expires, "expires", "", "validity, e.g. 15m or 6h (default 15m, or the role's max_expires if less)")
+	fs.StringVar(&f.req.Version, "version", "v4", "signature version: v4 or v1")
+	fs.StringVar(&f.req.Region, "region", "", "the bucket's region (default the role's presign region)")
+	fs.StringVar(&f.req.Endpoint, "endpoint", "", "OSS endpoint URL (default https://oss-<region>.aliyuncs.com)")
+	fs.StringVar(&f.req.URLStyle, "url-style", "", "virtual, path or cname (default the role's, else virtual)")
+	fs.Var(&f.headers, "header", "Name:value header the URL's user must send, signed into the URL (repeatable)")
+	fs.Var(&f.query, "query", "name=value sub-resource signed into the URL, e.g. versionId=... (repeatable)")
+	fs.BoolVar(&f.json, "json", false, "print JSON: the URL, its expiry (UTC) and the headers to send")
+	fs.StringVar(&f.socket, "socket", "", "daemon socket (overrides $"+paths.EnvSocket+")")
+	if err := fs.Parse(args); err != nil {
+		return f, usageError{err.Error()}
+	}
+	switch {
+	case fs.NArg() != 1:
+		return f, usageError{"presign: want exactly one oss://bucket/key\n" + presignUsage}
+	case f.req.Role == "":
+		return f, usageError{"presign: --role NAME is required"}
+	}
+	bucket, key, err := parseOSSURL(fs.Arg(0))
+	if err != nil {
+		return f, usageError{"presign: " + err.Error()}
+	}
+	f.req.Bucket, f.req.Key = bucket, key
+	f.req.Method = strings.ToUpper(f.req.Method)
+	f.req.Headers, f.req.Query = f.headers.vals, f.query.vals
+	return f, nil
+}
+
+// parseOSSURL splits oss://bucket/key. The key is taken as it is, with no
+// unescaping: "?", "#", "%" and a leading "/" are part of it.
+func parseOSSURL(s string) (bucket, key string, err error) {
+	rest, ok := strings.CutPrefix(s, "oss://")
+	if !ok {
+		return "", "", fmt.Errorf("%q: want oss://bucket/key", s)
+	}
+	bucket, key, ok = strings.Cut(rest, "/")
+	if !ok || bucket == "" || key == "" {
+		return "", "", fmt.Errorf("%q: want oss://bucket/key, with a bucket and a key", s)
+	}
+	return bucket, key, nil
+}
+
+// presignCmd runs "ossd presign": it asks the daemon to sign and prints the
+// URL.
+func presignCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parsePresignFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	path := paths.Socket(f.socket, "", os.Getenv, os.Geteuid())
+	resp, err := socketPresign(ctx, path, &f.req)
+	if err != nil {
+		return fmt.Errorf("presign: %w", err)
+	}
+	if !f.json {
+		_, err = fmt.Fprintln(stdout, resp.URL)
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(resp)
+}
+
+// socketPresign posts req to the daemon's POST /v1/presign.
+func socketPresign(ctx context.Context, sock string, req *presign.Request) (*presign.Response, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	// Long enough for an AssumeRole call when the URL outlives the cached token.
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://localhost/v1/presign", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hresp, err := c.Do(hreq)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach ossd at %s: %w\nstart it with: ossd serve --config FILE (or systemctl start ossd)", paths.Describe(sock), unwrapOp(err))
+	}
+	defer hresp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(hresp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read answer: %w", err)
+	}
+	if hresp.StatusCode != http.StatusOK {
+		var e struct{ Code, Message string }
+		if json.Unmarshal(b, &e) != nil || e.Code == "" {
+			return nil, fmt.Errorf("ossd answered %s: %s", hresp.Status, oneLine(string(b), 300))
+		}
+		return nil, fmt.Errorf("%s: %s", e.Code, e.Message)
+	}
+	var resp presign.Response
+	if err := json.Unmarshal(b, &resp); err != nil || resp.URL == "" {
+		return nil, fmt.Errorf("ossd answered without a URL: %s", oneLine(string(b), 300))
+	}
+	return &resp, nil
+}
