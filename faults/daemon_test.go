@@ -43,9 +43,10 @@ func startDev(t *testing.T) *testenv.Daemon {
 // dialUnix connects, retrying while the listen backlog is full: a Unix
 // socket refuses with EAGAIN rather than queueing beyond the backlog.
 func dialUnix(path string) (net.Conn, int, error) {
+	deadline := time.Now().Add(20 * time.Second)
 	for retries := 0; ; retries++ {
 		c, err := net.Dial("unix", path)
-		if err == nil || !errors.Is(err, syscall.EAGAIN) || retries > 1000 {
+		if err == nil || !errors.Is(err, syscall.EAGAIN) || time.Now().After(deadline) {
 			return c, retries, err
 		}
 		time.Sleep(time.Millisecond)

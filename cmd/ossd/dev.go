@@ -40,7 +40,12 @@ func startDev(clk clock.Clock) (*dev, error) {
 	cfg := config.Default()
 	cfg.STS.Region = "cn-hangzhou"
 	cfg.STS.Endpoint = endpoint
-	cfg.Roles = []config.Role{{Name: "demo", ARN: devRoleARN, SessionName: "ossd-demo", Duration: config.Duration(time.Hour)}}
+	cfg.Roles = []config.Role{{Name: "demo", ARN: devRoleARN, SessionName: "ossd-demo", Duration: config.Duration(time.Hour),
+		Presign: config.Presign{Buckets: []string{"ossd-demo"}, Methods: []string{"GET", "HEAD", "PUT"}, Region: "cn-hangzhou",
+			MaxExpires: config.Duration(11*time.Hour + 55*time.Minute), MaxSessionDuration: config.Duration(12 * time.Hour)}}}
+	// Fixed ports when free, else any free port (metadata.go); the banner says which.
+	cfg.Metadata = []config.Metadata{{Listen: "127.0.0.1:8100", Role: "demo"}}
+	cfg.URI.Listen = "127.0.0.1:8101"
 	client, err := sts.New(sts.Options{
 		Region: cfg.STS.Region, Endpoint: endpoint, Timeout: time.Duration(cfg.STS.Timeout), Clock: clk,
 		Source: credentials.NewStaticAKCredentialsProvider(devKeyID, secret),
@@ -60,11 +65,11 @@ that do not work against Alibaba Cloud.
   socket:   %s
   STS:      %s (local)
   role:     demo (%s)
-
+%s
 Try:
   curl --unix-socket %s http://localhost/v1/credentials/demo
   curl --unix-socket %s http://localhost/v1/roles
 
 Stop with Ctrl-C.
-`, socketPath, cfg.STS.Endpoint, devRoleARN, socketPath, socketPath)
+`, socketPath, cfg.STS.Endpoint, devRoleARN, devMetadataBanner(socketPath, cfg), socketPath, socketPath)
 }

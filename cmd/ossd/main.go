@@ -46,6 +46,10 @@ commands:
   serve     run the daemon (--config FILE, or --dev for a local demo with fake credentials)
   status    show the running daemon's roles (--json for JSON)
   config    config check FILE: validate a config without starting anything
+  credential-process  print one role's credentials for the aliyun CLI and SDK process providers (--role NAME)
+  configure           configure aliyun-cli --profile NAME --role ROLE: point an aliyun CLI profile at ossd
+  uri                 print the ALIBABA_CLOUD_CREDENTIALS_URI value of a role (--role NAME)
+  presign             print a signed OSS URL: presign --role NAME [--method M] [--expires 15m] oss://bucket/key
   version   print the version
 `
 
@@ -60,6 +64,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return status(ctx, args[1:], stdout, stderr)
 	case "config":
 		return configCmd(args[1:], stdout, stderr)
+	case "credential-process":
+		return credentialProcess(ctx, args[1:], stdout, stderr)
+	case "configure":
+		return configure(ctx, args[1:], stdout, stderr)
+	case "uri":
+		return uriCmd(ctx, args[1:], stdout, stderr)
+	case "presign":
+		return presignCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "ossd", version)
 		return nil

@@ -22,6 +22,12 @@ import (
 var ossdBin string
 
 func TestMain(m *testing.M) {
+	if sock := os.Getenv("OSSD_TEST_GET_SOCKET"); sock != "" {
+		os.Exit(clientGet(sock, os.Getenv("OSSD_TEST_GET_PATH")))
+	}
+	if url := os.Getenv("OSSD_TEST_GET_URL"); url != "" {
+		os.Exit(clientGetURL(url))
+	}
 	dir, err := os.MkdirTemp("", "ossd-bin-")
 	if err != nil {
 		panic(err)

@@ -76,6 +76,11 @@ func (d *daemon) reload(ctx context.Context, why string) {
 		return
 	}
 	next, prev := loaded.Config, d.running.Load()
+	rs, err := roles(next)
+	if err != nil {
+		d.log.Warn("config reload rejected; the running config stays", "why", why, "err", err)
+		return
+	}
 	if next.Source != prev.Source || next.STS != prev.STS {
 		client, err := newSTSClient(next, loaded.Dir, d.clk)
 		if err != nil {
@@ -94,7 +99,8 @@ func (d *daemon) reload(ctx context.Context, why string) {
 		d.log.Warn("setting changed; it takes effect at the next restart", "setting", s)
 	}
 	added, removed, changed := config.Diff(prev, next)
-	errs := d.svc.Apply(ctx, roles(next))
+	d.warnOpenRoles(rs)
+	errs := d.svc.Apply(ctx, rs)
 	d.running.Store(next)
 	d.log.Info("config reloaded", "why", why, "added", added, "removed", removed, "changed", changed)
 	for name, err := range errs {

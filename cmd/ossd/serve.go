@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/user"
 	"strconv"
@@ -16,8 +17,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ossd/ossd/cache"
+	"github.com/ossd/ossd/internal/access"
+	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/config"
+	"github.com/ossd/ossd/internal/harden"
 	"github.com/ossd/ossd/internal/logging"
 	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/paths"
@@ -63,16 +67,26 @@ type daemon struct {
 	ref     *refresher.Refresher
 	svc     *service.Service
 	metrics *metrics.Metrics // nil unless [metrics] listen is set
+	audit   *audit.Logger    // [audit] file, or stderr
 	stdout  io.Writer
+
+	inherited map[string][]net.Listener // sockets systemd passed, by name; front ends take theirs (systemd.go)
+	starting  chan struct{}             // closed by started; front ends serve after it (systemd.go)
 
 	level   slog.LevelVar                 // changed by reload
 	fetcher swapFetcher                   // replaced by reload when [source] or [sts] change
 	running atomic.Pointer[config.Config] // the config in force; replaced by reload
+	uri     uriState                      // the credentials-URI endpoint, for GET /v1/uri (metadata.go)
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parseServeFlags(args, stderr)
 	if err != nil {
+		return err
+	}
+	// Before any secret is read: no core dumps, no ptrace or /proc/<pid>/mem
+	// by processes of the same user.
+	if err := harden.Process(); err != nil {
 		return err
 	}
 	d := &daemon{flags: f, clk: clock.Real{}, stdout: stdout}
@@ -118,13 +132,30 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxQPS: d.cfg.STS.MaxQPS, Timeout: time.Duration(d.cfg.STS.Timeout),
 	})
 	d.svc = service.New(d.ref, d.cache, d.clk, d.log)
+	al, closer, err := audit.Open(d.cfg.Audit.File, stderr, d.clk)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	d.audit = al
+	d.svc.SetAudit(al)
 	return d.run(ctx)
 }
 
 // run opens the listeners, fetches the configured roles, and serves until
 // ctx ends.
 func (d *daemon) run(ctx context.Context) error {
+	rs, err := roles(d.cfg)
+	if err != nil {
+		return err
+	}
+	if err := d.startup(); err != nil { // systemd.go: sockets from systemd; serving waits for started
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
+	if err := d.startReload(gctx, g); err != nil {
+		return err
+	}
 	sock, err := d.startSocket(gctx, g)
 	if err != nil {
 		return err
@@ -135,11 +166,15 @@ func (d *daemon) run(ctx context.Context) error {
 	if err := d.startMetrics(gctx, g); err != nil {
 		return err
 	}
-	for name, err := range d.svc.Apply(gctx, roles(d.cfg)) {
+	d.closeUnusedSockets()
+	d.warnOpenRoles(rs)
+	for name, err := range d.svc.Apply(gctx, rs) {
 		d.log.Error("initial fetch failed; will retry", "role", name, "code", errCode(err), "err", err)
 	}
 	g.Go(func() error { return d.ref.Run(gctx) })
-	d.startReload(gctx, g)
+	if err := d.started(gctx, g, sock); err != nil { // systemd.go: serve, READY=1, status and watchdog
+		return err
+	}
 	d.log.Info("serving", "socket", sock, "roles", d.svc.Names())
 	if d.flags.dev {
 		printDevBanner(d.stdout, sock, d.cfg)
@@ -155,21 +190,44 @@ func (d *daemon) run(ctx context.Context) error {
 // startSocket listens on the Unix socket and serves the API on it.
 func (d *daemon) startSocket(ctx context.Context, g *errgroup.Group) (string, error) {
 	path := paths.Socket(d.flags.socket, d.cfg.Server.Socket, os.Getenv, os.Geteuid())
-	ln, err := socket.Listen(path, socket.ListenOptions{Mode: d.cfg.Server.FileMode(), GID: lookupGroup(d.cfg.Server.SocketGroup, d.log)})
+	lns, path, err := d.inheritedSocket(path) // systemd's socket, if it passed one
 	if err != nil {
 		return "", err
 	}
+	if lns == nil {
+		ln, err := socket.Listen(path, socket.ListenOptions{Mode: d.cfg.Server.FileMode(), GID: lookupGroup(d.cfg.Server.SocketGroup, d.log)})
+		if err != nil {
+			return "", err
+		}
+		lns = []net.Listener{ln}
+	}
 	srv := socket.New(socket.Options{Service: d.svc, Log: d.log, Extra: d.socketRoutes(), OnRequest: d.socketOnRequest()})
-	g.Go(func() error { return srv.Serve(ctx, ln) })
+	for _, ln := range lns {
+		g.Go(func() error { d.awaitStarted(ctx); return srv.Serve(ctx, ln) })
+	}
 	return path, nil
 }
 
-func roles(cfg *config.Config) []service.Role {
+// roles compiles the configured roles and their access rules.
+func roles(cfg *config.Config) ([]service.Role, error) {
 	out := make([]service.Role, 0, len(cfg.Roles))
 	for _, r := range cfg.Roles {
-		out = append(out, service.Role{Name: r.Name, Params: r.Params()})
+		rule, err := access.Compile(r.Allow, access.System())
+		if err != nil {
+			return nil, fmt.Errorf("role %s: %w", r.Name, err)
+		}
+		out = append(out, service.Role{Name: r.Name, Params: r.Params(), Allow: rule})
 	}
-	return out
+	return out, nil
+}
+
+// warnOpenRoles names the roles anyone who reaches a listener may have.
+func (d *daemon) warnOpenRoles(rs []service.Role) {
+	for _, r := range rs {
+		if r.Allow.Open() {
+			d.log.Warn("role has no [role.allow] rules: any local process that can reach a listener serving it gets its credentials", "role", r.Name)
+		}
+	}
 }
 
 // lookupGroup resolves the socket's group; "" leaves it alone.
