@@ -8,9 +8,9 @@ import (
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/audit"
-	"github.com/ossd/ossd/internal/peer"
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/config"
+	"github.com/ossd/ossd/internal/peer"
 )
 
 // Credentials hands out a role's credentials that stay valid for at least

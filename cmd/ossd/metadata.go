@@ -25,27 +25,88 @@ type uriState struct {
 	p atomic.Pointer[metadata.URIServer]
 }
 
+// mdListener is one running [[metadata]] listener. Its handler can be
+// swapped by a reload without closing the listener.
+type mdListener struct {
+	cfg    config.Metadata
+	srv    atomic.Pointer[metadata.Server]
+	cancel context.CancelFunc
+}
+
 // openMetadata opens every [[metadata]] listener and the [uri] endpoint
-// and serves them in g until ctx ends. Listeners are fixed at start: a
-// reload changes the roles they serve, not their addresses.
+// and serves them in g until ctx ends.
 func (d *daemon) openMetadata(ctx context.Context, g *errgroup.Group) error {
+	d.md = map[string]*mdListener{}
 	for i, m := range d.cfg.Metadata {
-		ln, err := d.tcpListener(m.Listen, systemd.MetadataName)
+		addr, err := d.addMetadata(ctx, g, m)
 		if err != nil {
 			return fmt.Errorf("metadata[%d]: %w", i, err)
 		}
-		srv := metadata.New(metadata.Options{Source: d.svc, Role: m.Role, RequireToken: m.TokensRequired(), Clock: d.clk, Log: d.log})
 		if d.flags.dev {
-			d.cfg.Metadata[i].Listen = ln.Addr().String() // for the banner
+			d.cfg.Metadata[i].Listen = addr // for the banner
 		}
-		mode := config.TokensOptional
-		if m.TokensRequired() {
-			mode = config.TokensRequired
-		}
-		d.log.Info("metadata listener", "addr", ln.Addr().String(), "role", m.Role, "tokens", mode)
-		g.Go(func() error { return metadata.Serve(ctx, ln, srv) })
 	}
 	return d.openURI(ctx, g)
+}
+
+// addMetadata opens one listener and serves it in g; it returns the
+// address it listens on.
+func (d *daemon) addMetadata(ctx context.Context, g *errgroup.Group, m config.Metadata) (string, error) {
+	ln, err := d.tcpListener(m.Listen, systemd.MetadataName)
+	if err != nil {
+		return "", err
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	l := &mdListener{cfg: m, cancel: cancel}
+	l.srv.Store(d.newMetadataServer(m))
+	d.md[m.Listen] = l
+	d.log.Info("metadata listener", "addr", ln.Addr().String(), "role", m.Role, "token_mode", tokensMode(m))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { l.srv.Load().ServeHTTP(w, r) })
+	g.Go(func() error { d.awaitStarted(lctx); return metadata.Serve(lctx, ln, h) })
+	return ln.Addr().String(), nil
+}
+
+func (d *daemon) newMetadataServer(m config.Metadata) *metadata.Server {
+	return metadata.New(metadata.Options{Source: d.svc, Role: m.Role, RequireToken: m.TokensRequired(), Clock: d.clk, Log: d.log})
+}
+
+func tokensMode(m config.Metadata) string {
+	if m.TokensRequired() {
+		return config.TokensRequired
+	}
+	return config.TokensOptional
+}
+
+// reloadMetadata brings the running listeners in line with list: a listener
+// whose address is gone stops gracefully, a new address is opened, and a
+// listener whose role or token mode changed keeps its socket and switches
+// handler, so its connections are not dropped. Untouched listeners are left
+// alone.
+func (d *daemon) reloadMetadata(ctx context.Context, list []config.Metadata) {
+	want := make(map[string]config.Metadata, len(list))
+	for _, m := range list {
+		want[m.Listen] = m
+	}
+	for addr, l := range d.md {
+		if _, ok := want[addr]; !ok {
+			l.cancel()
+			delete(d.md, addr)
+			d.log.Info("metadata listener closed", "addr", addr)
+		}
+	}
+	for addr, m := range want {
+		l, ok := d.md[addr]
+		switch {
+		case !ok:
+			if _, err := d.addMetadata(ctx, d.group, m); err != nil {
+				d.log.Error("metadata listener not opened", "addr", addr, "err", err)
+			}
+		case l.cfg != m:
+			l.cfg = m
+			l.srv.Store(d.newMetadataServer(m))
+			d.log.Info("metadata listener changed", "addr", addr, "role", m.Role, "token_mode", tokensMode(m))
+		}
+	}
 }
 
 func (d *daemon) openURI(ctx context.Context, g *errgroup.Group) error {

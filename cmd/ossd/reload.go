@@ -49,6 +49,7 @@ func (d *daemon) startReload(ctx context.Context, g *errgroup.Group) error {
 	}
 	g.Go(func() error {
 		defer signal.Stop(hup)
+		d.awaitStarted(ctx) // changes seen during start-up wait here, queued
 		for {
 			select {
 			case <-ctx.Done():
@@ -101,6 +102,7 @@ func (d *daemon) reload(ctx context.Context, why string) {
 	added, removed, changed := config.Diff(prev, next)
 	d.warnOpenRoles(rs)
 	errs := d.svc.Apply(ctx, rs)
+	d.reloadMetadata(ctx, next.Metadata)
 	d.running.Store(next)
 	d.log.Info("config reloaded", "why", why, "added", added, "removed", removed, "changed", changed)
 	for name, err := range errs {
@@ -119,7 +121,6 @@ func restartOnly(prev, next *config.Config) []string {
 		{"refresh", prev.Refresh, next.Refresh},
 		{"log.format", prev.Log.Format, next.Log.Format},
 		{"metrics", prev.Metrics, next.Metrics},
-		{"metadata", prev.Metadata, next.Metadata},
 		{"uri", prev.URI, next.URI},
 		{"audit", prev.Audit, next.Audit},
 	} {

@@ -2,6 +2,8 @@ package main_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,3 +116,53 @@ func TestReload(t *testing.T) {
 		return strings.Count(e.d.stderr.String(), "config reloaded") > before && strings.Contains(e.d.stderr.String(), "why=SIGHUP")
 	})
 }
+
+// TestReloadMetadataListeners adds, changes and removes [[metadata]]
+// listeners by reload. A listener whose role changes keeps its socket and
+// switches handler.
+func TestReloadMetadataListeners(t *testing.T) {
+	e := newReloadEnv(t, "a", "b", "c")
+	a, b := freeAddr(t), freeAddr(t)
+	base := func(md string) string {
+		var s strings.Builder
+		fmt.Fprintf(&s, "[source]\ntype = \"access_key\"\naccess_key_id = %q\naccess_key_secret_file = \"secret\"\n[sts]\nregion = \"cn-hangzhou\"\nendpoint = %q\n", testenv.KeyID, e.endpoint)
+		for _, r := range []string{"a", "b", "c"} {
+			fmt.Fprintf(&s, "[[role]]\nname = %q\narn = %q\n", r, testenv.Params(r).RoleARN)
+		}
+		return s.String() + md
+	}
+	list := func(addr string) string { // the role a listener serves, or the error
+		resp, err := client.Get("http://" + addr + "/latest/meta-data/ram/security-credentials/")
+		if err != nil {
+			return "error"
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	waitRole := func(addr, want string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); list(addr) != want; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s serves %q, want %q\nstderr:\n%s", addr, list(addr), want, e.d.stderr)
+			}
+		}
+	}
+	e.writeRaw(base(fmt.Sprintf("[[metadata]]\nlisten = %q\nrole = \"a\"\n", a)))
+	waitRole(a, "a")
+	e.writeRaw(base(fmt.Sprintf("[[metadata]]\nlisten = %q\nrole = \"c\"\n[[metadata]]\nlisten = %q\nrole = \"b\"\n", a, b)))
+	waitRole(b, "b")
+	waitRole(a, "c")
+	if log := e.d.stderr.String(); !strings.Contains(log, `metadata listener changed" addr=`+a) || strings.Contains(log, `metadata listener closed" addr=`+a) {
+		t.Errorf("a role change reopened the listener instead of switching its handler:\n%s", log)
+	}
+	e.writeRaw(base(fmt.Sprintf("[[metadata]]\nlisten = %q\nrole = \"b\"\n", b)))
+	waitRole(a, "error")
+	waitRole(b, "b")
+	if strings.Contains(e.d.stderr.String(), "takes effect at the next restart") {
+		t.Errorf("metadata changes were deferred to a restart:\n%s", e.d.stderr)
+	}
+}
+
+// client keeps connections alive across reloads.
+var client = &http.Client{Timeout: 2 * time.Second}

@@ -68,7 +68,10 @@ type daemon struct {
 	svc     *service.Service
 	metrics *metrics.Metrics // nil unless [metrics] listen is set
 	audit   *audit.Logger    // [audit] file, or stderr
-	stdout  io.Writer
+
+	group  *errgroup.Group        // the serving goroutines; reload adds listeners to it
+	md     map[string]*mdListener // running metadata listeners by configured address; run and reload only
+	stdout io.Writer
 
 	inherited map[string][]net.Listener // sockets systemd passed, by name; front ends take theirs (systemd.go)
 	starting  chan struct{}             // closed by started; front ends serve after it (systemd.go)
@@ -153,6 +156,7 @@ func (d *daemon) run(ctx context.Context) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	d.group = g
 	if err := d.startReload(gctx, g); err != nil {
 		return err
 	}
