@@ -60,7 +60,7 @@ func (d *daemon) addMetadata(ctx context.Context, g *errgroup.Group, m config.Me
 	l := &mdListener{cfg: m, cancel: cancel}
 	l.srv.Store(d.newMetadataServer(m))
 	d.md[m.Listen] = l
-	d.log.Info("metadata listener", "addr", ln.Addr().String(), "role", m.Role, "token_mode", tokensMode(m))
+	d.log.Info("metadata listener", "addr", ln.Addr().String(), "role", m.Role, "imdsv2", tokensMode(m))
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { l.srv.Load().ServeHTTP(w, r) })
 	g.Go(func() error { d.awaitStarted(lctx); return metadata.Serve(lctx, ln, h) })
 	return ln.Addr().String(), nil
@@ -104,7 +104,7 @@ func (d *daemon) reloadMetadata(ctx context.Context, list []config.Metadata) {
 		case l.cfg != m:
 			l.cfg = m
 			l.srv.Store(d.newMetadataServer(m))
-			d.log.Info("metadata listener changed", "addr", addr, "role", m.Role, "token_mode", tokensMode(m))
+			d.log.Info("metadata listener changed", "addr", addr, "role", m.Role, "imdsv2", tokensMode(m))
 		}
 	}
 }
