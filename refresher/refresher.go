@@ -184,6 +184,11 @@ func (r *Refresher) kick(e *cache.Entry, mono time.Duration) {
 // fail the others.
 func (r *Refresher) fetchWait(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
 	ch := r.group.DoChan(e.Key.String(), func() (any, error) {
+		// A caller that missed the cache just before a flight for the same
+		// key landed starts a new flight: look again before calling STS.
+		if c, ok := e.Lookup(r.clock.Now(), r.clock.Mono(), r.o.Floor); ok {
+			return c, nil
+		}
 		return r.doFetch(context.WithoutCancel(ctx), e)
 	})
 	select {
