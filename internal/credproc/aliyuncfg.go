@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 )
 
 // ErrBadCLIConfig is returned for an aliyun CLI config.json that SetProfile
@@ -194,18 +195,19 @@ func offset(dec *json.Decoder, err error) string {
 	return fmt.Sprintf(" near byte %d", dec.InputOffset())
 }
 
-// get returns the value of the last member called key, which is the one
-// encoding/json (and so the CLI) would use.
+// get returns the value of the last member called key, ignoring case,
+// which is the one encoding/json (and so the CLI) would use.
 func (o object) get(key string) (json.RawMessage, bool) {
 	for i := len(o) - 1; i >= 0; i-- {
-		if o[i].Key == key {
+		if strings.EqualFold(o[i].Key, key) {
 			return o[i].Value, true
 		}
 	}
 	return nil, false
 }
 
-// set gives every member called key the value v, or appends one.
+// set gives every member called key, ignoring case as encoding/json and so
+// the CLI do, the value v, or appends one.
 func (o *object) set(key string, v any) error {
 	raw, err := encode(v)
 	if err != nil {
@@ -213,7 +215,7 @@ func (o *object) set(key string, v any) error {
 	}
 	found := false
 	for i := range *o {
-		if (*o)[i].Key == key {
+		if strings.EqualFold((*o)[i].Key, key) {
 			(*o)[i].Value, found = raw, true
 		}
 	}

@@ -186,13 +186,18 @@ func FuzzSetProfile(f *testing.F) {
 		if err := json.Unmarshal(out, &after); err != nil {
 			t.Fatalf("output is not a JSON object: %v\n%s", err, out)
 		}
-		var ps []map[string]any
+		// Read the profiles as the CLI does: encoding/json into tagged
+		// fields, which matches keys ignoring case.
+		var ps []struct {
+			Name string `json:"name"`
+			Mode string `json:"mode"`
+		}
 		if err := json.Unmarshal(after["profiles"], &ps); err != nil {
 			t.Fatalf("profiles: %v", err)
 		}
 		found := false
 		for _, p := range ps {
-			found = found || (p["name"] == "ossd" && p["mode"] == "External")
+			found = found || (p.Name == "ossd" && p.Mode == "External")
 		}
 		if !found {
 			t.Fatalf("edited profile missing:\n%s", out)
