@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
-	"golang.org/x/time/rate"
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/cache"
@@ -71,7 +70,7 @@ type Refresher struct {
 	clock   clock.Clock
 	log     *slog.Logger
 	group   singleflight.Group
-	limiter *rate.Limiter
+	limiter *window
 	wake    chan struct{}
 
 	mu             sync.Mutex // guards rng and throttledUntil
@@ -110,7 +109,7 @@ func New(o Options) *Refresher {
 		o:       o,
 		clock:   clock.Or(o.Clock),
 		log:     o.Log.With("component", "refresher"),
-		limiter: rate.NewLimiter(rate.Limit(o.MaxQPS), max(1, int(o.MaxQPS))),
+		limiter: newWindow(o.MaxQPS),
 		wake:    make(chan struct{}, 1),
 		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
@@ -234,9 +233,7 @@ func (r *Refresher) doFetch(ctx context.Context, e *cache.Entry) (ossd.Credentia
 // waitLimiter takes a slot from the shared AssumeRole rate limit, waiting on
 // the injected clock.
 func (r *Refresher) waitLimiter(ctx context.Context) error {
-	now := r.clock.Now()
-	res := r.limiter.ReserveN(now, 1)
-	d := res.DelayFrom(now)
+	d := r.limiter.reserve(r.clock.Mono())
 	if d <= 0 {
 		return nil
 	}
@@ -246,7 +243,6 @@ func (r *Refresher) waitLimiter(ctx context.Context) error {
 	case <-t.C():
 		return nil
 	case <-ctx.Done():
-		res.CancelAt(r.clock.Now())
 		return ctx.Err()
 	}
 }
