@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"sort"
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -88,7 +87,8 @@ func (c *Cache) GetOrAdd(p ossd.Params) (*Entry, bool) {
 	return e, false
 }
 
-// Entries returns every entry, pinned first, each group in key order.
+// Entries returns every entry, pinned ones first, in no particular order.
+// The renewal loop scans them after every fetch, so this does no sorting.
 func (c *Cache) Entries() []*Entry {
 	c.mu.RLock()
 	out := make([]*Entry, 0, len(c.pinned)+c.lru.Len())
@@ -96,11 +96,7 @@ func (c *Cache) Entries() []*Entry {
 		out = append(out, e)
 	}
 	c.mu.RUnlock()
-	sortEntries(out)
-	n := len(out)
-	out = append(out, c.lru.Values()...)
-	sortEntries(out[n:])
-	return out
+	return append(out, c.lru.Values()...)
 }
 
 // Len reports the number of pinned and on-demand entries.
@@ -108,8 +104,4 @@ func (c *Cache) Len() (pinned, onDemand int) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.pinned), c.lru.Len()
-}
-
-func sortEntries(es []*Entry) {
-	sort.Slice(es, func(i, j int) bool { return es[i].Key.String() < es[j].Key.String() })
 }
