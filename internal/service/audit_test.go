@@ -76,3 +76,23 @@ func mapsEqual(a, b map[string]any) bool {
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
 }
+
+// TestAuditIssuanceOnce: the same token handed again to the same process
+// is one issuance; another process, or a new token, is another.
+func TestAuditIssuanceOnce(t *testing.T) {
+	env := testenv.New(t, testenv.Options{}, "reader")
+	var buf logtest.Buffer
+	env.Service.SetAudit(audit.New(&buf, env.Clock))
+	ctx := context.Background()
+	env.Service.Apply(ctx, testenv.Roles("reader"))
+	p1 := peer.NewContext(ctx, peer.Identity{Known: true, UID: 1000, PID: 11, Via: "socket"})
+	p2 := peer.NewContext(ctx, peer.Identity{Known: true, UID: 1000, PID: 12, Via: "socket"})
+	for range 5 {
+		env.Service.Credentials(p1, "reader", "")
+	}
+	env.Service.Credentials(p2, "reader", "")
+	env.Service.Credentials(p1, "reader", "other") // another session: another token
+	if n := strings.Count(buf.String(), `"event":"issue"`); n != 3 {
+		t.Errorf("%d issuance lines, want 3:\n%s", n, buf.String())
+	}
+}

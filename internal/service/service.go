@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/cache"
 	"github.com/ossd/ossd/internal/access"
@@ -53,11 +55,30 @@ type Service struct {
 	log   *slog.Logger
 	roles atomic.Pointer[table]
 	audit *audit.Logger // nil: no audit log
+	// issued remembers recent issuances, so that a token handed again to
+	// the same process over the same listener is not audited again.
+	issued *lru.Cache[issuance, struct{}]
 }
 
-// SetAudit makes s record every issuance and denial in l. Call it before
+// issuance identifies one token given to one process.
+type issuance struct {
+	uid, gid    uint32
+	pid         int32
+	via         string
+	role        string
+	session     string
+	accessKeyID string
+}
+
+// maxIssuances bounds the memory of which issuances were audited.
+const maxIssuances = 4096
+
+// SetAudit makes s record issuances and denials in l. Call it before
 // serving.
-func (s *Service) SetAudit(l *audit.Logger) { s.audit = l }
+func (s *Service) SetAudit(l *audit.Logger) {
+	s.audit = l
+	s.issued, _ = lru.New[issuance, struct{}](maxIssuances) // the size is positive
+}
 
 // New returns a Service with no roles; call Apply.
 func New(ref *refresher.Refresher, c *cache.Cache, clk clock.Clock, log *slog.Logger) *Service {
@@ -256,8 +277,11 @@ func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, mono, floor time.
 
 // record writes the audit line of one credentials request: an issuance
 // with the AccessKeyId handed out, or a denial with the rule that refused.
-// Other failures (unknown role without rules, STS trouble) are the
-// operational log's business.
+// An issuance is a token given to a process: the same token given again to
+// the same process over the same listener is not a new one, and is not
+// written again (clients such as the OSS v2 process provider ask on every
+// request). Every denial is written. Other failures (unknown role without
+// rules, STS trouble) are the operational log's business.
 func (s *Service) record(ctx context.Context, role, session string, c ossd.Credentials, err error) {
 	if s.audit == nil {
 		return
@@ -267,6 +291,10 @@ func (s *Service) record(ctx context.Context, role, session string, c ossd.Crede
 	var denied *DeniedError
 	switch {
 	case err == nil:
+		k := issuance{id.UID, id.GID, id.PID, id.Via, role, session, c.AccessKeyID}
+		if found, _ := s.issued.ContainsOrAdd(k, struct{}{}); found {
+			return
+		}
 		ev.AccessKeyID, ev.Expiry, ev.Result = c.AccessKeyID, c.Expiration, audit.ResultOK
 	case errors.As(err, &denied):
 		ev.Kind, ev.Result = audit.KindDeny, "AccessDenied: "+denied.Reason
