@@ -13,10 +13,9 @@ import (
 	"log/slog"
 	"regexp"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
-
-	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/cache"
@@ -55,9 +54,12 @@ type Service struct {
 	log   *slog.Logger
 	roles atomic.Pointer[table]
 	audit *audit.Logger // nil: no audit log
-	// issued remembers recent issuances, so that a token handed again to
-	// the same process over the same listener is not audited again.
-	issued *lru.Cache[issuance, struct{}]
+	// issued remembers audited issuances, so that a token handed again to
+	// the same process over the same listener is not audited again. It is
+	// read on every request, so hits take no lock; it is emptied when it
+	// reaches maxIssuances, which at worst audits some issuances twice.
+	issued  sync.Map // issuance -> struct{}
+	issuedN atomic.Int64
 }
 
 // issuance identifies one token given to one process.
@@ -75,9 +77,21 @@ const maxIssuances = 4096
 
 // SetAudit makes s record issuances and denials in l. Call it before
 // serving.
-func (s *Service) SetAudit(l *audit.Logger) {
-	s.audit = l
-	s.issued, _ = lru.New[issuance, struct{}](maxIssuances) // the size is positive
+func (s *Service) SetAudit(l *audit.Logger) { s.audit = l }
+
+// firstIssuance reports whether k has not been audited yet, and marks it.
+func (s *Service) firstIssuance(k issuance) bool {
+	if _, seen := s.issued.Load(k); seen {
+		return false
+	}
+	if _, seen := s.issued.LoadOrStore(k, struct{}{}); seen {
+		return false
+	}
+	if s.issuedN.Add(1) > maxIssuances {
+		s.issued.Clear()
+		s.issuedN.Store(0)
+	}
+	return true
 }
 
 // New returns a Service with no roles; call Apply.
@@ -292,7 +306,7 @@ func (s *Service) record(ctx context.Context, role, session string, c ossd.Crede
 	switch {
 	case err == nil:
 		k := issuance{id.UID, id.GID, id.PID, id.Via, role, session, c.AccessKeyID}
-		if found, _ := s.issued.ContainsOrAdd(k, struct{}{}); found {
+		if !s.firstIssuance(k) {
 			return
 		}
 		ev.AccessKeyID, ev.Expiry, ev.Result = c.AccessKeyID, c.Expiration, audit.ResultOK
