@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,7 +26,7 @@ import (
 //
 // ServeGraceful sets srv.ConnState, calling any hook already set.
 func ServeGraceful(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration) error {
-	b := &busyConns{conns: make(map[net.Conn]struct{})}
+	b := new(busyConns)
 	prev := srv.ConnState
 	srv.ConnState = func(c net.Conn, st http.ConnState) {
 		b.set(c, st)
@@ -33,7 +34,7 @@ func ServeGraceful(ctx context.Context, srv *http.Server, ln net.Listener, timeo
 			prev(c, st)
 		}
 	}
-	oln := &onceCloseListener{Listener: ln}
+	oln := &onceCloseListener{Listener: trackingListener{ln}}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(oln) }()
 	select {
@@ -56,28 +57,48 @@ func ServeGraceful(ctx context.Context, srv *http.Server, ln net.Listener, timeo
 	return err
 }
 
-// busyConns tracks the connections that have a request to answer: new
-// (accepted, request not read yet) or active.
-type busyConns struct {
-	mu    sync.Mutex // guards conns
-	conns map[net.Conn]struct{}
-}
+// busyConns counts the connections that have a request to answer: new
+// (accepted, request not read yet) or active. ConnState runs twice per
+// request, so the count is an atomic and each connection carries its own
+// flag: no lock is shared between requests.
+type busyConns struct{ n atomic.Int64 }
 
 func (b *busyConns) set(c net.Conn, st http.ConnState) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	tc, ok := c.(*trackedConn)
+	if !ok {
+		return
+	}
 	if st == http.StateNew || st == http.StateActive {
-		b.conns[c] = struct{}{}
-	} else {
-		delete(b.conns, c)
+		if !tc.busy.Swap(true) {
+			b.n.Add(1)
+		}
+	} else if tc.busy.Swap(false) {
+		b.n.Add(-1)
 	}
 }
 
-func (b *busyConns) count() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.conns)
+func (b *busyConns) count() int { return int(b.n.Load()) }
+
+// trackingListener wraps accepted connections so that each carries its
+// busy flag.
+type trackingListener struct{ net.Listener }
+
+func (l trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &trackedConn{Conn: c}, nil
 }
+
+// trackedConn is an accepted connection and whether it is busy.
+type trackedConn struct {
+	net.Conn
+	busy atomic.Bool
+}
+
+// NetConn returns the connection it wraps, as crypto/tls does.
+func (c *trackedConn) NetConn() net.Conn { return c.Conn }
 
 // wait polls until no connection is busy or ctx ends, backing off from
 // 1 ms to 50 ms as http.Server.Shutdown does.

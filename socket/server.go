@@ -200,6 +200,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // identify attaches the kernel's word on who connected to every request on
 // the connection.
 func (s *Server) identify(ctx context.Context, c net.Conn) context.Context {
+	if w, ok := c.(interface{ NetConn() net.Conn }); ok {
+		c = w.NetConn()
+	}
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		return ctx
