@@ -119,8 +119,9 @@ func TestTenThousandConnections(t *testing.T) {
 }
 
 // TestSlowloris opens connections that dribble a request header one byte
-// at a time. Other callers must still be served, and the daemon must close
-// the slow connections once the header timeout (5 s) has passed.
+// at a time, and one whose body never arrives. Other callers must still be
+// served, and the daemon must close the slow connections once the header
+// timeout (5 s) or the body timeout (10 s) has passed.
 func TestSlowloris(t *testing.T) {
 	d := startDev(t)
 	const slow = 200
@@ -146,6 +147,19 @@ func TestSlowloris(t *testing.T) {
 			closed <- time.Since(start)
 		}()
 	}
+	// One more sends its headers, then a body that never comes.
+	body, _, err := dialUnix(d.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer body.Close()
+	go func() {
+		start := time.Now()
+		io.WriteString(body, "POST /v1/presign HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"role\":")
+		body.SetReadDeadline(time.Now().Add(30 * time.Second))
+		io.Copy(io.Discard, body)
+		closed <- time.Since(start)
+	}()
 	var seen tally
 	client := testenv.UnixClient(d.Socket)
 	for range 50 {
@@ -153,7 +167,7 @@ func TestSlowloris(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	var longest time.Duration
-	for range slow {
+	for range slow + 1 {
 		longest = max(longest, <-closed)
 	}
 	t.Logf("with %d slowloris connections: %s; slow connections closed after at most %v", slow, &seen, longest.Round(100*time.Millisecond))
@@ -161,7 +175,7 @@ func TestSlowloris(t *testing.T) {
 		t.Errorf("callers not served during slowloris: %s", &seen)
 	}
 	if longest > 15*time.Second {
-		t.Errorf("a slow connection was held %v, want it closed near the 5 s header timeout", longest)
+		t.Errorf("a slow connection was held %v, want it closed near the 5 s header timeout or the 10 s body timeout", longest)
 	}
 }
 
