@@ -39,6 +39,7 @@ func TestProcess(t *testing.T) {
 	}
 	t.Run("clients", func(t *testing.T) { processClients(t, env, command, want) })
 	t.Run("write back", func(t *testing.T) { processWriteBack(t, env, command, want) })
+	t.Run("OSS v2 runs per call unless wrapped", func(t *testing.T) { processOSSRuns(t, command) })
 	if n := env.STS.Calls(); n != 1 {
 		t.Errorf("STS calls = %d, want 1: every helper run is answered from the daemon's cache", n)
 	}
@@ -145,6 +146,36 @@ func processWriteBack(t *testing.T, env *testenv.Env, command string, want ossd.
 	}
 	if err == nil || !strings.Contains(err.Error(), "unsupported profile mode") {
 		t.Errorf("credentials-go with a CredentialsURI profile: %v; the docs say it refuses the mode", err)
+	}
+}
+
+// processOSSRuns counts helper runs through sh -c: OSS v2's process provider
+// runs the helper on every GetCredentials, and NewCredentialsFetcherProvider
+// around it (the docs' advice) runs it once while the token is fresh.
+func processOSSRuns(t *testing.T, command string) {
+	count := filepath.Join(t.TempDir(), "runs")
+	counted := "echo run >> " + count + "; " + command
+	runs := func() int {
+		b, _ := os.ReadFile(count)
+		return strings.Count(string(b), "run")
+	}
+	plain := osscreds.NewProcessCredentialsProvider(counted)
+	for range 3 {
+		if _, err := plain.GetCredentials(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := runs(); n != 3 {
+		t.Errorf("plain provider: %d helper runs for 3 calls, want 3", n)
+	}
+	wrapped := osscreds.NewCredentialsFetcherProvider(osscreds.CredentialsFetcherFunc(osscreds.NewProcessCredentialsProvider(counted).GetCredentials))
+	for range 3 {
+		if _, err := wrapped.GetCredentials(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := runs() - 3; n != 1 {
+		t.Errorf("wrapped provider: %d helper runs for 3 calls, want 1", n)
 	}
 }
 

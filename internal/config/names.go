@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 // Limits of the STS AssumeRole parameters (SPEC §6).
@@ -19,14 +20,15 @@ const (
 	maxExternalID  = 1224
 )
 
-// Compiled once; regexps are safe for concurrent use and never modified.
+// Compiled on first use (see lazyRE); regexps are safe for concurrent use and
+// never modified.
 var (
-	roleARNRe      = regexp.MustCompile(`^acs:ram::[0-9]{1,32}:role/[A-Za-z0-9._-]{1,64}$`)
-	oidcProviderRe = regexp.MustCompile(`^acs:ram::[0-9]{1,32}:oidc-provider/[A-Za-z0-9._-]{1,128}$`)
-	sessionNameRe  = regexp.MustCompile(`^[A-Za-z0-9.@_-]{2,64}$`)
-	nameRe         = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-	regionRe       = regexp.MustCompile(`^[a-z0-9]{1,32}(-[a-z0-9]{1,32}){0,4}$`)
-	groupRe        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$`)
+	roleARNRe      = lazyRegexp(`^acs:ram::[0-9]{1,32}:role/[A-Za-z0-9._-]{1,64}$`)
+	oidcProviderRe = lazyRegexp(`^acs:ram::[0-9]{1,32}:oidc-provider/[A-Za-z0-9._-]{1,128}$`)
+	sessionNameRe  = lazyRegexp(`^[A-Za-z0-9.@_-]{2,64}$`)
+	nameRe         = lazyRegexp(`^[A-Za-z0-9_.-]{1,64}$`)
+	regionRe       = lazyRegexp(`^[a-z0-9]{1,32}(-[a-z0-9]{1,32}){0,4}$`)
+	groupRe        = lazyRegexp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$`)
 )
 
 // ValidRoleARN reports whether s is a RAM role ARN,
@@ -132,3 +134,15 @@ func parseMode(s string) (fs.FileMode, error) {
 	}
 	return fs.FileMode(v), nil
 }
+
+// lazyRE is a regexp compiled on first use. Compiled at package init, these
+// cost every ossd invocation about 2-4 ms (the repetition counts expand into
+// large programs), the credential helper included, which never uses them.
+type lazyRE func() *regexp.Regexp
+
+func lazyRegexp(expr string) lazyRE {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
+// MatchString reports whether s matches.
+func (l lazyRE) MatchString(s string) bool { return l().MatchString(s) }
