@@ -213,9 +213,11 @@ func (r *Refresher) fetch(ctx context.Context, e *cache.Entry) (ossd.Credentials
 func (r *Refresher) doFetch(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 	defer cancel()
-	if err := r.waitLimiter(ctx); err != nil {
+	sent, err := r.waitLimiter(ctx)
+	if err != nil {
 		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.RateLimited", Message: "local AssumeRole rate limit (sts.max_qps) left no slot in time"}
 	}
+	sent()
 	start := r.clock.Mono()
 	c, err := r.o.Fetcher.Fetch(ctx, e.Params)
 	now, mono := r.clock.Now(), r.clock.Mono()
@@ -231,19 +233,20 @@ func (r *Refresher) doFetch(ctx context.Context, e *cache.Entry) (ossd.Credentia
 }
 
 // waitLimiter takes a slot from the shared AssumeRole rate limit, waiting on
-// the injected clock.
-func (r *Refresher) waitLimiter(ctx context.Context) error {
-	d := r.limiter.reserve(r.clock.Mono())
+// the injected clock, and returns a func to call as the request goes out.
+func (r *Refresher) waitLimiter(ctx context.Context) (sent func(), err error) {
+	slot, d := r.limiter.reserve(r.clock.Mono())
+	sent = func() { r.limiter.sent(slot, r.clock.Mono()) }
 	if d <= 0 {
-		return nil
+		return sent, nil
 	}
 	t := r.clock.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C():
-		return nil
+		return sent, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
