@@ -154,7 +154,7 @@ uids = [4242]
 		t.Errorf("other user over metadata got %s", out)
 	}
 	for _, id := range s.Issued() {
-		if strings.Contains(d.stderr.String(), id.SecurityToken) || strings.Contains(denied, id.SecurityToken) {
+		if strings.Contains(d.Stderr.String(), id.SecurityToken) || strings.Contains(denied, id.SecurityToken) {
 			t.Error("a secret leaked into the log or a denial")
 		}
 	}
@@ -173,7 +173,7 @@ func TestNotDumpable(t *testing.T) {
 	cmd := exec.Command(bin, "serve", "--dev", "--socket", sock)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 4242, Gid: 4242}}
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "OSSD_TEST_MARKER=1"}
-	var stderr testenvBuffer
+	var stderr testenv.SyncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -192,8 +192,6 @@ func TestNotDumpable(t *testing.T) {
 		t.Errorf("core files not disabled:\n%s", limits)
 	}
 }
-
-type testenvBuffer = testenv.SyncBuffer
 
 // freeAddr returns a loopback address with a port free a moment ago.
 func freeAddr(t *testing.T) string {

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,8 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,80 +40,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer collects a child's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-type daemon struct {
-	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
-	socket         string
-	done           chan error
-}
+// daemon is a running ossd binary.
+type daemon = testenv.Daemon
 
 // startDaemon runs ossd with args and waits until its socket answers.
 func startDaemon(t *testing.T, socket string, args ...string) *daemon {
 	t.Helper()
-	d := &daemon{cmd: exec.Command(ossdBin, args...), stdout: new(syncBuffer), stderr: new(syncBuffer), socket: socket, done: make(chan error, 1)}
-	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
-	d.cmd.Env = append(os.Environ(), "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=")
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.done <- d.cmd.Wait() }()
-	t.Cleanup(func() { d.stop(t) })
-	c := testenv.UnixClient(socket)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := c.Get("http://localhost/healthz")
-		if err == nil {
-			resp.Body.Close()
-			return d
-		}
-		select {
-		case err := <-d.done:
-			d.done <- err
-			t.Fatalf("ossd exited early: %v\nstderr:\n%s", err, d.stderr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ossd did not answer on %s\nstderr:\n%s", socket, d.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (d *daemon) stop(t *testing.T) {
-	t.Helper()
-	if d.cmd.ProcessState != nil {
-		return
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-d.done:
-		d.done <- err
-		if err != nil {
-			t.Errorf("ossd exited with %v\nstderr:\n%s", err, d.stderr)
-		}
-	case <-time.After(10 * time.Second):
-		d.cmd.Process.Kill()
-		t.Errorf("ossd did not stop within 10s of SIGTERM")
-	}
+	return testenv.StartDaemon(t, ossdBin, socket, args...)
 }
 
 func get(t *testing.T, socket, path string) (int, string) {
@@ -137,14 +67,14 @@ func TestServeDev(t *testing.T) {
 	if status != 200 || !strings.Contains(body, `"Code":"Success"`) || !strings.Contains(body, `"AccessKeyId":"STS.`) {
 		t.Errorf("GET demo = %d %s", status, body)
 	}
-	waitFor(t, func() bool { return strings.Contains(d.stdout.String(), "curl --unix-socket") })
-	banner := d.stdout.String()
+	waitFor(t, func() bool { return strings.Contains(d.Stdout.String(), "curl --unix-socket") })
+	banner := d.Stdout.String()
 	for _, want := range []string{"FAKE", "curl --unix-socket " + sock + " http://localhost/v1/credentials/demo"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
 	}
-	d.stop(t)
+	d.Stop(t)
 	if _, err := os.Stat(sock); err == nil {
 		t.Error("socket left behind after SIGTERM")
 	}
@@ -199,9 +129,9 @@ arn = %q
 	if status, body := get(t, sock, "/v1/credentials/writer"); status != 404 || !strings.Contains(body, "UnknownRole") {
 		t.Errorf("GET writer = %d %s", status, body)
 	}
-	d.stop(t)
-	logtest.NoSecrets(t, "daemon stderr", d.stderr.String(), testenv.KeySecret, issued[0].AccessKeySecret, issued[0].SecurityToken)
-	logtest.NoSecrets(t, "daemon stdout", d.stdout.String(), testenv.KeySecret, issued[0].AccessKeySecret, issued[0].SecurityToken)
+	d.Stop(t)
+	logtest.NoSecrets(t, "daemon stderr", d.Stderr.String(), testenv.KeySecret, issued[0].AccessKeySecret, issued[0].SecurityToken)
+	logtest.NoSecrets(t, "daemon stdout", d.Stdout.String(), testenv.KeySecret, issued[0].AccessKeySecret, issued[0].SecurityToken)
 }
 
 func TestServeRefusals(t *testing.T) {

@@ -62,10 +62,10 @@ var bannerMetadata = regexp.MustCompile(`metadata: http://(127\.0\.0\.1:[0-9]+) 
 func TestDevMetadata(t *testing.T) {
 	sock := testenv.SocketPath(t)
 	d := startDaemon(t, sock, "serve", "--dev", "--socket", sock)
-	waitFor(t, func() bool { return bannerMetadata.MatchString(d.stdout.String()) })
-	addr := bannerMetadata.FindStringSubmatch(d.stdout.String())[1]
-	if !strings.Contains(d.stdout.String(), "curl http://"+addr+"/latest/meta-data/ram/security-credentials/demo") {
-		t.Errorf("banner lacks the metadata curl line:\n%s", d.stdout)
+	waitFor(t, func() bool { return bannerMetadata.MatchString(d.Stdout.String()) })
+	addr := bannerMetadata.FindStringSubmatch(d.Stdout.String())[1]
+	if !strings.Contains(d.Stdout.String(), "curl http://"+addr+"/latest/meta-data/ram/security-credentials/demo") {
+		t.Errorf("banner lacks the metadata curl line:\n%s", d.Stdout)
 	}
 	status, want := get(t, sock, "/v1/credentials/demo")
 	if status != 200 || !strings.Contains(want, `"Code":"Success"`) {
@@ -99,9 +99,9 @@ func TestDevMetadata(t *testing.T) {
 	if _, err := ossdURI(t, "--socket", sock); err == nil || !strings.Contains(err.Error(), "--role NAME is required") {
 		t.Errorf("ossd uri without --role: %v", err)
 	}
-	d.stop(t)
+	d.Stop(t)
 	token := url[strings.LastIndex(url, "/")+1:]
-	logtest.NoSecrets(t, "daemon output", d.stdout.String()+d.stderr.String(), token)
+	logtest.NoSecrets(t, "daemon output", d.Stdout.String()+d.Stderr.String(), token)
 }
 
 // freePort returns a loopback port that was free a moment ago.
@@ -173,8 +173,8 @@ state_dir = %q
 		if status, _ := httpGet(t, "http://"+mdAddr+"/latest/meta-data/ram/security-credentials/reader"); status != 401 {
 			t.Errorf("run %d: token-less metadata GET = %d, want 401 (tokens = required)", run, status)
 		}
-		d.stop(t)
-		outputs = append(outputs, d.stdout.String(), d.stderr.String())
+		d.Stop(t)
+		outputs = append(outputs, d.Stdout.String(), d.Stderr.String())
 	}
 	if urls[0] != urls[1] || !strings.HasPrefix(urls[0], "http://"+uriAddr+"/v1/credentials/") {
 		t.Errorf("URIs across a restart: %q, %q", urls[0], urls[1])

@@ -106,8 +106,8 @@ func TestPresignCLI(t *testing.T) {
 	if status != 200 || json.Unmarshal([]byte(body), &creds) != nil {
 		t.Fatalf("GET demo = %d %s", status, body)
 	}
-	d.stop(t)
-	logs := d.stderr.String()
+	d.Stop(t)
+	logs := d.Stderr.String()
 	if n := strings.Count(logs, `"event":"presign"`); n != 7 {
 		t.Errorf("%d audit lines, want 7 (2 URLs, 5 refusals by the daemon):\n%s", n, logs)
 	}

@@ -73,12 +73,12 @@ func (e *reloadEnv) eventually(role string, want int) {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		status, _ := get(e.t, e.d.socket, "/v1/credentials/"+role)
+		status, _ := get(e.t, e.d.Socket, "/v1/credentials/"+role)
 		if status == want {
 			return
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("role %s: status %d, want %d\nstderr:\n%s", role, status, want, e.d.stderr)
+			e.t.Fatalf("role %s: status %d, want %d\nstderr:\n%s", role, status, want, e.d.Stderr)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -96,9 +96,9 @@ func TestReload(t *testing.T) {
 	e.eventually("b", 404)
 
 	e.writeRaw("[source]\ntype = \"access_key\"\nbogus = 1\n") // invalid: keep running config
-	waitFor(t, func() bool { return strings.Contains(e.d.stderr.String(), "config reload rejected") })
-	if !strings.Contains(e.d.stderr.String(), `unknown key \"source.bogus\"`) {
-		t.Errorf("log does not say what is wrong:\n%s", e.d.stderr)
+	waitFor(t, func() bool { return strings.Contains(e.d.Stderr.String(), "config reload rejected") })
+	if !strings.Contains(e.d.Stderr.String(), `unknown key \"source.bogus\"`) {
+		t.Errorf("log does not say what is wrong:\n%s", e.d.Stderr)
 	}
 	e.eventually("a", 200)
 	e.eventually("c", 200)
@@ -110,10 +110,10 @@ func TestReload(t *testing.T) {
 	e.eventually("b", 200)
 	e.eventually("a", 404)
 
-	before := strings.Count(e.d.stderr.String(), "config reloaded")
-	e.d.cmd.Process.Signal(syscall.SIGHUP)
+	before := strings.Count(e.d.Stderr.String(), "config reloaded")
+	e.d.Cmd.Process.Signal(syscall.SIGHUP)
 	waitFor(t, func() bool {
-		return strings.Count(e.d.stderr.String(), "config reloaded") > before && strings.Contains(e.d.stderr.String(), "why=SIGHUP")
+		return strings.Count(e.d.Stderr.String(), "config reloaded") > before && strings.Contains(e.d.Stderr.String(), "why=SIGHUP")
 	})
 }
 
@@ -144,7 +144,7 @@ func TestReloadMetadataListeners(t *testing.T) {
 		t.Helper()
 		for deadline := time.Now().Add(10 * time.Second); list(addr) != want; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s serves %q, want %q\nstderr:\n%s", addr, list(addr), want, e.d.stderr)
+				t.Fatalf("%s serves %q, want %q\nstderr:\n%s", addr, list(addr), want, e.d.Stderr)
 			}
 		}
 	}
@@ -153,14 +153,14 @@ func TestReloadMetadataListeners(t *testing.T) {
 	e.writeRaw(base(fmt.Sprintf("[[metadata]]\nlisten = %q\nrole = \"c\"\n[[metadata]]\nlisten = %q\nrole = \"b\"\n", a, b)))
 	waitRole(b, "b")
 	waitRole(a, "c")
-	if log := e.d.stderr.String(); !strings.Contains(log, `metadata listener changed" addr=`+a) || strings.Contains(log, `metadata listener closed" addr=`+a) {
+	if log := e.d.Stderr.String(); !strings.Contains(log, `metadata listener changed" addr=`+a) || strings.Contains(log, `metadata listener closed" addr=`+a) {
 		t.Errorf("a role change reopened the listener instead of switching its handler:\n%s", log)
 	}
 	e.writeRaw(base(fmt.Sprintf("[[metadata]]\nlisten = %q\nrole = \"b\"\n", b)))
 	waitRole(a, "error")
 	waitRole(b, "b")
-	if strings.Contains(e.d.stderr.String(), "takes effect at the next restart") {
-		t.Errorf("metadata changes were deferred to a restart:\n%s", e.d.stderr)
+	if strings.Contains(e.d.Stderr.String(), "takes effect at the next restart") {
+		t.Errorf("metadata changes were deferred to a restart:\n%s", e.d.Stderr)
 	}
 }
 

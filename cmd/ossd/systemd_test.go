@@ -21,6 +21,7 @@ import (
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/logtest"
+	"github.com/ossd/ossd/internal/testenv"
 )
 
 // requireTool returns path, skipping the test when it is missing, except
@@ -165,13 +166,13 @@ func getCreds(c *http.Client) (credsBody, error) {
 // proc is one ossd process started as systemd would start it.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testenv.SyncBuffer
 	done   chan error
 }
 
 func startProc(t *testing.T, cmd *exec.Cmd) *proc {
 	t.Helper()
-	p := &proc{cmd: cmd, stderr: new(syncBuffer), done: make(chan error, 1)}
+	p := &proc{cmd: cmd, stderr: new(testenv.SyncBuffer), done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = io.Discard, p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
