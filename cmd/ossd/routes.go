@@ -17,3 +17,10 @@ func (d *daemon) presignRoutes() map[string]http.Handler {
 	})
 	return s.Routes()
 }
+
+// socketRoutes returns the socket API's routes beyond credentials and roles.
+func (d *daemon) socketRoutes() map[string]http.Handler {
+	routes := d.presignRoutes()             // /v1/presign
+	routes["/v1/uri/{role}"] = d.uriRoute() // metadata.go
+	return routes
+}

@@ -164,7 +164,7 @@ func (d *daemon) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := d.startMetadata(gctx, g); err != nil {
+	if err := d.openMetadata(gctx, g); err != nil {
 		return err
 	}
 	if err := d.startMetrics(gctx, g); err != nil {
