@@ -127,10 +127,11 @@ func (u *URIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // LookupHandler answers GET /v1/uri/{role} on the Unix socket with
-// {"role":...,"uri":...}: whoever may read credentials from the socket may
-// learn the URL. get returns the running URIServer, or nil when the
-// endpoint is disabled.
-func LookupHandler(get func() *URIServer) http.Handler {
+// {"role":...,"uri":...}: whoever may have the role's credentials from the
+// socket may learn the URL. authorize refuses a caller who may not (and,
+// once roles have rules, hides whether the role exists); get returns the
+// running URIServer, or nil when the endpoint is disabled.
+func LookupHandler(get func() *URIServer, authorize func(r *http.Request, role string) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			methodNotAllowed(w, "GET")
@@ -142,6 +143,10 @@ func LookupHandler(get func() *URIServer) http.Handler {
 			return
 		}
 		role := r.PathValue("role")
+		if err := authorize(r, role); err != nil {
+			writeError(w, err)
+			return
+		}
 		url, err := u.URL(role)
 		if err != nil {
 			writeError(w, err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/internal/testenv"
 	"github.com/ossd/ossd/metadata"
 )
@@ -98,7 +99,14 @@ func TestLookupHandler(t *testing.T) {
 	u := metadata.NewURI(metadata.URIOptions{Source: env.Service, Key: metadata.NewKey(), BaseURL: "http://127.0.0.1:8101/"})
 	var current *metadata.URIServer
 	mux := http.NewServeMux()
-	mux.Handle("/v1/uri/{role}", metadata.LookupHandler(func() *metadata.URIServer { return current }))
+	authorize := func(r *http.Request, role string) error {
+		if role == "secret" {
+			return &service.DeniedError{Role: role, Reason: "test"}
+		}
+		_, err := env.Service.Authorize(r.Context(), role)
+		return err
+	}
+	mux.Handle("/v1/uri/{role}", metadata.LookupHandler(func() *metadata.URIServer { return current }, authorize))
 	get := func(role string) (int, string) {
 		w := httptest.NewRecorder()
 		mux.ServeHTTP(w, httptest.NewRequest("GET", "/v1/uri/"+role, nil))
@@ -119,6 +127,9 @@ func TestLookupHandler(t *testing.T) {
 	}
 	if code, body := get("nobody"); code != 404 || !strings.Contains(body, metadata.CodeUnknownRole) {
 		t.Errorf("unknown role: %d %s", code, body)
+	}
+	if code, body := get("secret"); code != 403 || !strings.Contains(body, metadata.CodeDenied) || strings.Contains(body, "/v1/credentials/") {
+		t.Errorf("a caller refused the role: %d %s", code, body)
 	}
 }
 

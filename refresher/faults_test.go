@@ -118,3 +118,14 @@ func TestShortLivedTokenIsServedAndRenewed(t *testing.T) {
 		t.Errorf("got %s with %v left, want a renewed token", c2.AccessKeyID, c2.Expiration.Sub(e.Clock.Now()))
 	}
 }
+
+// TestFreshTokenBelowHardMinimumRefused: a token that arrives with no more
+// than the hard minimum left is never handed out, even straight from STS.
+func TestFreshTokenBelowHardMinimumRefused(t *testing.T) {
+	e := newEnv(t, testKeySecret, "reader")
+	e.STS.SetTokenLifetime(4 * time.Minute)
+	_, err := e.Ref.Get(context.Background(), roleParams("reader"))
+	if !errors.Is(err, refresher.ErrNoCredentials) || ossd.ErrorCode(err) != "ossd.ShortToken" {
+		t.Errorf("err = %v, want ErrNoCredentials with ossd.ShortToken", err)
+	}
+}

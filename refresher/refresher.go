@@ -147,6 +147,11 @@ func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credenti
 		return ossd.Credentials{}, r.noCreds(e, s.Err)
 	}
 	c, err := r.fetchWait(ctx, e)
+	if err == nil && !c.Valid(r.clock.Now(), r.o.HardMin) {
+		// STS issued a token that is already too short to hand out (a very
+		// short session, or a clock that runs ahead of STS's).
+		err = r.noCreds(e, &ossd.STSError{Code: "ossd.ShortToken", Message: "STS issued credentials with no more than the hard minimum left"})
+	}
 	if err != nil {
 		r.o.Observer.Served("error")
 		return ossd.Credentials{}, err

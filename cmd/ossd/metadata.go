@@ -215,7 +215,10 @@ func listenHint(err error) string {
 
 // uriRoute answers GET /v1/uri/{role} on the socket API.
 func (d *daemon) uriRoute() http.Handler {
-	return metadata.LookupHandler(d.uri.p.Load)
+	return metadata.LookupHandler(d.uri.p.Load, func(r *http.Request, role string) error {
+		_, err := d.svc.Authorize(r.Context(), role)
+		return err
+	})
 }
 
 // devMetadataBanner is the dev banner's part about the metadata listener

@@ -76,13 +76,15 @@ func parseCgroup(s string) string {
 	return first
 }
 
-// parseStatus reads the effective gid ("Gid:" line, second field) and the
-// supplementary groups ("Groups:" line) of /proc/<pid>/status.
+// parseStatus reads the real gid ("Gid:" line, first field) and the
+// supplementary groups ("Groups:" line) of /proc/<pid>/status. The real
+// gid, not the effective one: a process can exec a setgid program after it
+// connected and before it is looked at.
 func parseStatus(status string) (gid uint32, groups []uint32) {
 	for _, line := range strings.Split(status, "\n") {
 		if rest, ok := strings.CutPrefix(line, "Gid:"); ok {
-			if f := strings.Fields(rest); len(f) >= 2 {
-				g, _ := strconv.ParseUint(f[1], 10, 32) // 0 if malformed
+			if f := strings.Fields(rest); len(f) >= 1 {
+				g, _ := strconv.ParseUint(f[0], 10, 32) // 0 if malformed
 				gid = uint32(g)
 			}
 		}

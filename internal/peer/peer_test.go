@@ -215,7 +215,7 @@ func TestParseProcAddr(t *testing.T) {
 
 func TestParseStatusAndCgroup(t *testing.T) {
 	gid, groups := parseStatus("Name:\tx\nUid:\t1000\t1000\t1000\t1000\nGid:\t100\t200\t200\t200\nGroups:\t4 24 27 \n")
-	if gid != 200 || len(groups) != 3 || groups[2] != 27 {
+	if gid != 100 || len(groups) != 3 || groups[2] != 27 {
 		t.Errorf("parseStatus = %d %v", gid, groups)
 	}
 	if got := parseCgroup("0::/system.slice/app.service\n"); got != "/system.slice/app.service" {
@@ -223,5 +223,39 @@ func TestParseStatusAndCgroup(t *testing.T) {
 	}
 	if got := parseCgroup("12:pids:/docker/abc\n11:cpu:/docker/abc\n"); got != "/docker/abc" {
 		t.Errorf("v1 cgroup = %q", got)
+	}
+}
+
+// TestFromTCPSharedSocket: a socket held by two processes (inherited
+// across a fork) does not say which one asks; the peer is unidentified.
+func TestFromTCPSharedSocket(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	f, err := client.(*net.TCPConn).File() // a second fd on the same socket
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command("sleep", "30")
+	cmd.ExtraFiles = []*os.File{f} // the child holds the socket too
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if id, err := FromTCP(c.RemoteAddr().(*net.TCPAddr).AddrPort(), c.LocalAddr().(*net.TCPAddr).AddrPort()); err == nil {
+		t.Errorf("FromTCP = %+v, want unidentified for a socket two processes hold", id)
 	}
 }

@@ -114,22 +114,29 @@ func parseProcAddr(s string) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(addr, uint16(port)), nil
 }
 
-// findHolder returns a pid with an open fd on socket inode.
+// findHolder returns the one pid with an fd open on socket inode. A socket
+// held by several processes (passed on, or inherited across a fork) does
+// not say which of them is asking: that is ErrUnknown.
 func findHolder(procRoot string, inode uint64) (int, error) {
 	dirs, err := os.ReadDir(procRoot)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrUnknown, err)
 	}
+	found := 0
 	for _, d := range dirs {
 		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
+		if err != nil || !holds(procRoot, pid, inode) {
 			continue
 		}
-		if holds(procRoot, pid, inode) {
-			return pid, nil
+		if found != 0 {
+			return 0, fmt.Errorf("%w: socket inode %d is held by more than one process", ErrUnknown, inode)
 		}
+		found = pid
 	}
-	return 0, fmt.Errorf("%w: no process holds socket inode %d", ErrUnknown, inode)
+	if found == 0 {
+		return 0, fmt.Errorf("%w: no process holds socket inode %d", ErrUnknown, inode)
+	}
+	return found, nil
 }
 
 // holds reports whether pid has an fd open on socket inode.
