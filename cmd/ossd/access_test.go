@@ -12,9 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
-	"github.com/ossd/ossd/internal/localsts"
 	"github.com/ossd/ossd/internal/testenv"
 )
 
@@ -90,14 +88,7 @@ func TestTwoUsers(t *testing.T) {
 		t.Skip("needs root to run clients as other users")
 	}
 	t.Setenv("HTTP_PROXY", "")
-	s := localsts.New(localsts.Config{})
-	s.AddAccessKey(testenv.KeyID, testenv.KeySecret)
-	s.AddRole(testenv.Params("reader").RoleARN, 12*time.Hour)
-	endpoint, err := s.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, endpoint := testenv.StartSTS(t, "reader")
 	dir := publicDir(t)
 	sock := filepath.Join(dir, "ossd.sock")
 	mdAddr := freeAddr(t)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ossd/ossd/internal/localsts"
 	"github.com/ossd/ossd/internal/logtest"
@@ -18,14 +17,7 @@ import (
 // directSetup starts a local STS and writes a config pointing at it.
 func directSetup(t *testing.T) (*localsts.Server, string) {
 	t.Helper()
-	s := localsts.New(localsts.Config{})
-	s.AddAccessKey(testenv.KeyID, testenv.KeySecret)
-	s.AddRole(testenv.Params("reader").RoleARN, 12*time.Hour)
-	endpoint, err := s.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, endpoint := testenv.StartSTS(t, "reader")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(testenv.KeySecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossd/ossd/internal/localsts"
 	"github.com/ossd/ossd/internal/logtest"
 	"github.com/ossd/ossd/internal/testenv"
 )
@@ -93,14 +92,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // checks that everything it logs at debug level is free of secrets.
 func TestServeConfig(t *testing.T) {
 	t.Setenv("HTTP_PROXY", "")
-	s := localsts.New(localsts.Config{})
-	s.AddAccessKey(testenv.KeyID, testenv.KeySecret)
-	s.AddRole(testenv.Params("reader").RoleARN, 12*time.Hour)
-	endpoint, err := s.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, endpoint := testenv.StartSTS(t, "reader")
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "secret"), []byte(testenv.KeySecret+"\n"), 0o600)
 	cfg := fmt.Sprintf(`

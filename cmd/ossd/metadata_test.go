@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossd/ossd/internal/localsts"
 	"github.com/ossd/ossd/internal/logtest"
 	"github.com/ossd/ossd/internal/testenv"
 )
@@ -120,14 +119,7 @@ func freePort(t *testing.T) string {
 // and nothing secret reaches the daemon's output.
 func TestMetadataConfigRestart(t *testing.T) {
 	t.Setenv("HTTP_PROXY", "")
-	s := localsts.New(localsts.Config{})
-	s.AddAccessKey(testenv.KeyID, testenv.KeySecret)
-	s.AddRole(testenv.Params("reader").RoleARN, 12*time.Hour)
-	endpoint, err := s.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, endpoint := testenv.StartSTS(t, "reader")
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
 	mdAddr, uriAddr := freePort(t), freePort(t)

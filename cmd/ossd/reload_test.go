@@ -29,16 +29,7 @@ type reloadEnv struct {
 func newReloadEnv(t *testing.T, roles ...string) *reloadEnv {
 	t.Helper()
 	t.Setenv("HTTP_PROXY", "")
-	s := localsts.New(localsts.Config{})
-	s.AddAccessKey(testenv.KeyID, testenv.KeySecret)
-	for _, r := range []string{"a", "b", "c"} {
-		s.AddRole(testenv.Params(r).RoleARN, 12*time.Hour)
-	}
-	endpoint, err := s.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, endpoint := testenv.StartSTS(t, "a", "b", "c")
 	e := &reloadEnv{t: t, sts: s, endpoint: endpoint, dir: t.TempDir()}
 	e.path = filepath.Join(e.dir, "ossd.toml")
 	os.WriteFile(filepath.Join(e.dir, "secret"), []byte(testenv.KeySecret), 0o600)

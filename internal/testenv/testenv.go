@@ -149,3 +149,21 @@ func UnixClient(path string) *http.Client {
 		MaxIdleConnsPerHost: 64,
 	}}
 }
+
+// StartSTS starts a local STS on the real clock that knows the source key
+// and the test roles called names, and closes it when the test ends. It is
+// for tests of the real binary, which runs on the real clock.
+func StartSTS(t testing.TB, names ...string) (s *localsts.Server, endpoint string) {
+	t.Helper()
+	s = localsts.New(localsts.Config{AccountID: Account})
+	s.AddAccessKey(KeyID, KeySecret)
+	for _, n := range names {
+		s.AddRole(Params(n).RoleARN, 12*time.Hour)
+	}
+	endpoint, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, endpoint
+}
