@@ -25,7 +25,9 @@ func FuzzValidRoleARN(f *testing.F) {
 	})
 }
 
-// FuzzValidSessionName checks the RoleSessionName rules the same way.
+// FuzzValidSessionName checks that whatever ValidSessionName accepts has
+// the RoleSessionName shape STS accepts (2-64 of [A-Za-z0-9.@_-]), and that
+// it never panics.
 func FuzzValidSessionName(f *testing.F) {
 	for _, s := range []string{"ossd-reader", "a", "a b", "user@example.com", "ünï", ""} {
 		f.Add(s)

@@ -189,3 +189,11 @@ func printable(b []byte) string {
 		return r
 	}, strings.TrimSpace(string(b)))
 }
+
+// truncate shortens a code a daemon sent to a length fit for a message.
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}

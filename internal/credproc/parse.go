@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ossd/ossd"
 )
 
 // ErrBadBody is returned for a credentials body that is not the SPEC §1
-// shape. Its messages never quote a secret.
+// shape. Its messages name the field at fault but never quote a value read
+// from the body: the body comes from a daemon the caller may not trust, and
+// any value in it may be, or contain, a secret.
 var ErrBadBody = errors.New("malformed credentials body")
 
 // body is the SPEC §1 credentials body.
@@ -32,14 +35,14 @@ func ParseBody(b []byte) (ossd.Credentials, error) {
 		return ossd.Credentials{}, fmt.Errorf("%w: %s", ErrBadBody, jsonProblem(err))
 	}
 	if v.Code != "Success" {
-		return ossd.Credentials{}, fmt.Errorf("%w: Code is %q, want \"Success\"", ErrBadBody, truncate(v.Code))
+		return ossd.Credentials{}, fmt.Errorf("%w: Code is not \"Success\"", ErrBadBody)
 	}
 	if v.AccessKeyId == "" || v.AccessKeySecret == "" || v.SecurityToken == "" {
 		return ossd.Credentials{}, fmt.Errorf("%w: AccessKeyId, AccessKeySecret or SecurityToken is empty", ErrBadBody)
 	}
 	exp, err := parseTime(v.Expiration)
 	if err != nil {
-		return ossd.Credentials{}, fmt.Errorf("%w: Expiration %q is not in the layout %s", ErrBadBody, truncate(v.Expiration), ossd.TimeLayout)
+		return ossd.Credentials{}, fmt.Errorf("%w: Expiration is not in the layout %s", ErrBadBody, ossd.TimeLayout)
 	}
 	c := ossd.Credentials{
 		AccessKeyID:     v.AccessKeyId,
@@ -49,7 +52,7 @@ func ParseBody(b []byte) (ossd.Credentials, error) {
 	}
 	if v.LastUpdated != "" {
 		if c.LastUpdated, err = parseTime(v.LastUpdated); err != nil {
-			return ossd.Credentials{}, fmt.Errorf("%w: LastUpdated %q is not in the layout %s", ErrBadBody, truncate(v.LastUpdated), ossd.TimeLayout)
+			return ossd.Credentials{}, fmt.Errorf("%w: LastUpdated is not in the layout %s", ErrBadBody, ossd.TimeLayout)
 		}
 	}
 	return c, nil
@@ -66,22 +69,21 @@ func parseTime(s string) (time.Time, error) {
 }
 
 // jsonProblem describes a decoding error without any of the input: a
-// SyntaxError's text quotes one byte of it, which could belong to a secret.
+// SyntaxError's text quotes one byte of it, and an UnmarshalTypeError's
+// Value holds a number as written, either of which could be part of a
+// secret. What is left is an offset, one of the body's own field names and
+// the kind of JSON value found.
 func jsonProblem(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
 		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
+	case errors.As(err, &te) && te.Field == "":
+		return "not a JSON object"
 	case errors.As(err, &te):
-		return fmt.Sprintf("field %s is a JSON %s, want %s", te.Field, te.Value, te.Type)
+		kind, _, _ := strings.Cut(te.Value, " ") // "number 12" -> "number"
+		return fmt.Sprintf("field %s is a JSON %s, want a string", te.Field, kind)
 	}
 	return "invalid JSON"
-}
-
-func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }

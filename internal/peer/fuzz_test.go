@@ -19,7 +19,9 @@ func FuzzParseProcAddr(f *testing.F) {
 	})
 }
 
-// FuzzParseStatus feeds /proc/<pid>/status text.
+// FuzzParseStatus feeds arbitrary text as /proc/<pid>/status and
+// /proc/<pid>/cgroup: neither parser may panic, whatever a process (or a
+// kernel we have not seen) puts there.
 func FuzzParseStatus(f *testing.F) {
 	f.Add("Gid:\t1\t2\t3\t4\nGroups:\t5 6\n")
 	f.Add("Groups:\n")
