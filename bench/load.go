@@ -64,10 +64,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	// Bound every read and write, so that a server that stops answering
 	// cannot hang the run.
-	deadline := clk.Now().Add(o.Warmup + o.Window + stuck)
+	deadline := clk.Now().Add(o.Warmup + o.Window + 2*stuck)
 	for _, c := range conns {
 		c.c.SetDeadline(deadline)
 	}
+	// Every client makes its first request before the clock starts: the
+	// first request on a connection costs the server more than the rest
+	// (a TCP server may identify the peer), and on a busy machine it may
+	// take longer than the whole window.
+	conns = firstOps(ctx, o, conns, deadline)
 	start := clk.Mono() + o.Warmup
 	end := start + o.Window
 	workers := make([]worker, o.Clients)
@@ -107,7 +112,9 @@ func (d driver) drive(ctx context.Context, c *Conn) worker {
 	for ctx.Err() == nil {
 		next = d.pace(next)
 		t0 := d.clk.Mono()
-		if t0 >= d.end {
+		if t0 >= d.end && len(w.samples)+w.errors > 0 {
+			// Each client measures at least one operation, so that a
+			// server that answers is never reported as doing nothing.
 			break
 		}
 		err := d.o.Target.Op.Do(c)
@@ -134,6 +141,32 @@ func (d driver) drive(ctx context.Context, c *Conn) worker {
 		}
 	}
 	return w
+}
+
+// firstOps has every client do the target's operation once, unmeasured,
+// and returns the connections to go on with: a client whose first
+// operation broke its connection gets a new one.
+func firstOps(ctx context.Context, o Options, conns []*Conn, deadline time.Time) []*Conn {
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := o.Target.Op.Do(conns[i])
+			if err == nil || errors.Is(err, ErrStatus) || errors.Is(err, errNotCredentials) {
+				return
+			}
+			conns[i].Close()
+			if nc, derr := dialClient(ctx, o, i); derr == nil {
+				nc.c.SetDeadline(deadline)
+				conns[i] = nc
+			}
+			// On a failed redial the closed connection stays: the measured
+			// loop's first operation fails, is counted, and redials.
+		}()
+	}
+	wg.Wait()
+	return conns
 }
 
 // pace waits until next when the client is paced, and returns the time of
