@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -22,6 +23,7 @@ const DefaultDebounce = 250 * time.Millisecond
 type Watcher struct {
 	w    *fsnotify.Watcher
 	base string
+	last atomic.Pointer[string] // name of the last event Run read, for tests
 }
 
 // NewWatcher starts watching path's directory. Changes made after it
@@ -56,7 +58,9 @@ func (w *Watcher) Run(ctx context.Context, debounce time.Duration, clk clock.Clo
 			if !ok {
 				return nil
 			}
-			if name := filepath.Base(ev.Name); name == w.base || name == "..data" {
+			name := filepath.Base(ev.Name)
+			w.last.Store(&name)
+			if name == w.base || name == "..data" {
 				t.Reset(debounce) // the timer is owned by this goroutine
 			}
 		case _, ok := <-w.w.Errors:

@@ -2,8 +2,10 @@ package config_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,13 +14,15 @@ import (
 	"github.com/ossd/ossd/internal/config"
 )
 
-// watchEnv runs Watch on dir/ossd.toml with a fake clock.
+// watchEnv runs a Watcher on dir/ossd.toml with a fake clock.
 type watchEnv struct {
 	t     *testing.T
 	dir   string
 	path  string
 	clk   *clock.Fake
+	w     *config.Watcher
 	calls atomic.Int32
+	marks int
 }
 
 func startWatch(t *testing.T) *watchEnv {
@@ -26,42 +30,63 @@ func startWatch(t *testing.T) *watchEnv {
 	dir := t.TempDir()
 	e := &watchEnv{t: t, dir: dir, path: filepath.Join(dir, "ossd.toml"), clk: clock.NewFake(time.Unix(0, 0))}
 	os.WriteFile(e.path, []byte("v1"), 0o600)
+	w, err := config.NewWatcher(e.path) // watching when it returns
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.w = w
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- config.Watch(ctx, e.path, time.Second, e.clk, func() { e.calls.Add(1) }) }()
+	go func() { done <- w.Run(ctx, time.Second, e.clk, func() { e.calls.Add(1) }) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("Watch = %v", err)
+			t.Errorf("Run = %v", err)
 		}
+		w.Close()
 	})
-	time.Sleep(50 * time.Millisecond) // let the watch be registered before the test writes
 	return e
 }
 
-// settle waits until the debounce timer is armed, then moves the clock past it.
+// seen waits until the watcher has read every event caused so far: it
+// touches a file of its own and waits for that event, which the kernel
+// queues after all earlier ones.
+func (e *watchEnv) seen() {
+	e.t.Helper()
+	e.marks++
+	mark := "mark-" + strconv.Itoa(e.marks)
+	os.WriteFile(filepath.Join(e.dir, mark), nil, 0o600)
+	waitUntil(e.t, "the watcher to read "+mark, func() bool { return e.w.LastEvent() == mark })
+}
+
+// settle waits until every event so far has been read, then moves the
+// clock past the debounce.
 func (e *watchEnv) settle() {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.clk.Timers() == 0 {
-		if time.Now().After(deadline) {
-			e.t.Fatal("no change seen")
-		}
-		time.Sleep(5 * time.Millisecond)
+	e.seen()
+	if e.clk.Timers() == 0 {
+		e.t.Fatal("no change seen")
 	}
-	time.Sleep(50 * time.Millisecond) // let the rest of a burst of events arrive
 	e.clk.Advance(time.Second)
 }
 
+// wantCalls waits for n calls, then checks that no more come once the
+// watcher has read every event so far.
 func (e *watchEnv) wantCalls(n int32) {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.calls.Load() < n && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond)
+	waitUntil(e.t, fmt.Sprintf("%d calls", n), func() bool { return e.calls.Load() >= n })
+	e.seen()
 	if got := e.calls.Load(); got != n {
 		e.t.Errorf("onChange called %d times, want %d", got, n)
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }
 
@@ -122,7 +147,7 @@ func TestWatchConfigMapSwap(t *testing.T) {
 func TestWatchIgnoresOtherFiles(t *testing.T) {
 	e := startWatch(t)
 	os.WriteFile(filepath.Join(e.dir, "other.toml"), []byte("x"), 0o600)
-	time.Sleep(100 * time.Millisecond)
+	e.seen()
 	if n := e.clk.Timers(); n != 0 {
 		t.Errorf("a change to another file armed the debounce timer")
 	}
