@@ -13,7 +13,7 @@ import (
 const (
 	CodeReset     = "<reset>"     // the connection was reset, nothing sent
 	CodeMalformed = "<malformed>" // 200 with broken JSON was sent
-	CodeCanceled  = "<canceled>"  // the client went away during a Delay
+	CodeCanceled  = "<canceled>"  // the client went away during a Hold or Delay
 )
 
 // Fault is trouble injected into the answer to a request. Its parts combine:
@@ -29,6 +29,10 @@ type Fault struct {
 	// Delay is real time to wait before answering; the wait ends early, with
 	// no answer, if the client goes away.
 	Delay time.Duration
+	// Hold, if set, keeps the request waiting until Hold is closed (or the
+	// client goes away), before Delay: a test can then do things while a
+	// call is provably in flight, whatever the machine's speed.
+	Hold <-chan struct{}
 	// Reset closes the TCP connection with SO_LINGER 0 and no response, so
 	// the client sees a reset.
 	Reset bool
@@ -90,6 +94,13 @@ func (s *Server) nextFault() (Fault, bool) {
 // caller (code CodeReset). done reports whether the request has been dealt
 // with; if not, it gets a normal answer.
 func applyFault(w http.ResponseWriter, r *http.Request, f Fault) (status int, code string, done bool) {
+	if f.Hold != nil {
+		select {
+		case <-f.Hold:
+		case <-r.Context().Done():
+			return 0, CodeCanceled, true
+		}
+	}
 	if f.Delay > 0 && !sleep(r.Context(), f.Delay) {
 		return 0, CodeCanceled, true
 	}
