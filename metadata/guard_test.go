@@ -76,7 +76,7 @@ func TestColdFetchDeadline(t *testing.T) {
 	if r.status != 503 || !strings.Contains(r.body, metadata.CodeCallerTimeout) {
 		t.Fatalf("cold fetch past the deadline: %d %s, want 503 %s", r.status, r.body, metadata.CodeCallerTimeout)
 	}
-	for deadline := time.Now().Add(10 * time.Second); env.STS.Successes() == 0; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); env.STS.Successes() == 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the fetch the request started never finished")
 		}

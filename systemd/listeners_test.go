@@ -67,7 +67,7 @@ func TestListeners(t *testing.T) {
 
 func dialRetry(t *testing.T, path string) net.Conn {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		c, err := net.Dial("unix", path)
 		if err == nil {
 			return c

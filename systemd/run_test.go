@@ -51,7 +51,7 @@ func startRun(t *testing.T, o systemd.Options) func() error {
 		case err := <-done:
 			done <- err
 			return err
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatal("Run did not return after its context ended")
 			return nil
 		}
@@ -63,7 +63,7 @@ func startRun(t *testing.T, o systemd.Options) func() error {
 // waitArmed waits until Run sleeps on its timer again.
 func waitArmed(t *testing.T, clk *clock.Fake) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); clk.Timers() != 1; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); clk.Timers() != 1; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("Run never armed its timer")
 		}

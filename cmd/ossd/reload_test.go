@@ -62,7 +62,7 @@ func (e *reloadEnv) writeRaw(s string) {
 // eventually polls role until it answers want.
 func (e *reloadEnv) eventually(role string, want int) {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		status, _ := get(e.t, e.d.Socket, "/v1/credentials/"+role)
 		if status == want {
@@ -133,7 +133,7 @@ func TestReloadMetadataListeners(t *testing.T) {
 	}
 	waitRole := func(addr, want string) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); list(addr) != want; time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(30 * time.Second); list(addr) != want; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s serves %q, want %q\nstderr:\n%s", addr, list(addr), want, e.d.Stderr)
 			}

@@ -139,7 +139,7 @@ func freshClient(path string) *http.Client {
 func patientClient(path string) *http.Client {
 	c := freshClient(path)
 	c.Transport.(*http.Transport).DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 			var d net.Dialer
 			conn, err := d.DialContext(ctx, "unix", path)
 			if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
@@ -196,8 +196,8 @@ func (p *proc) stop(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ossd exited with %v after SIGTERM\nstderr:\n%s", err, p.stderr)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("ossd did not stop within 15s of SIGTERM\nstderr:\n%s", p.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("ossd did not stop within 30s of SIGTERM\nstderr:\n%s", p.stderr)
 	}
 }
 
@@ -215,7 +215,7 @@ func childEnv(extra ...string) []string {
 // waitUntil polls cond for up to 20 s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
