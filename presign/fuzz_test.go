@@ -3,6 +3,7 @@ package presign_test
 import (
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,9 +12,16 @@ import (
 	"github.com/ossd/ossd/presign"
 )
 
-// FuzzPrepare feeds arbitrary requests through checking and signing: it must
-// never panic, and whatever is accepted must sign into a URL whose path
-// decodes back to the bucket and key asked for.
+// FuzzPrepare feeds arbitrary requests through checking and signing. The
+// properties:
+//   - Prepare never panics, and its errors are *presign.Error;
+//   - whatever is accepted signs into a URL whose path decodes back to the
+//     bucket and key asked for;
+//   - a key accepted under a policy with prefixes never has a "." or ".."
+//     path segment ('/' and '\' both separate), and stays within one of the
+//     allowed prefixes after the normalisation a client or server may apply
+//     (RFC 3986 dot-segment removal, '\' taken as '/', empty segments
+//     merged): no spelling of a key reaches an object outside the prefixes.
 func FuzzPrepare(f *testing.F) {
 	for _, tc := range sdkCases() {
 		r := tc.request()
@@ -30,6 +38,9 @@ func FuzzPrepare(f *testing.F) {
 		r := tc.req
 		f.Add(r.Method, r.Bucket, r.Key, r.Expires, r.Version, r.Endpoint, r.URLStyle, "", "", "", "")
 	}
+	for _, key := range []string{"uploads/../../x", "uploads//../x", "../uploads/x", "uploads/.\\x", "uploads/..x", "tmp/a/b/../c"} {
+		f.Add("PUT", "example-bucket-01", key, "", "", "", "", "", "", "", "")
+	}
 	f.Fuzz(func(t *testing.T, method, bucket, key, expires, version, endpoint, style, hk, hv, qk, qv string) {
 		r := &presign.Request{Role: "r", Method: method, Bucket: bucket, Key: key, Expires: expires, Version: version,
 			Endpoint: endpoint, URLStyle: style, Region: "cn-hangzhou"}
@@ -38,6 +49,13 @@ func FuzzPrepare(f *testing.F) {
 		}
 		if qk != "" {
 			r.Query = map[string]string{qk: qv}
+		}
+		for _, k := range []string{key, "uploads/" + key} {
+			r := *r
+			r.Key = k
+			if _, err := presign.Prepare(&r, prefixPolicy); err == nil {
+				checkWithinPrefix(t, k, prefixPolicy.Prefixes)
+			}
 		}
 		in, err := presign.Prepare(r, openPolicy)
 		if err != nil {
@@ -71,4 +89,52 @@ func FuzzPrepare(f *testing.F) {
 			t.Errorf("URL has no signature: %s", res.URL)
 		}
 	})
+}
+
+// prefixPolicy is openPolicy limited to two prefixes.
+var prefixPolicy = func() config.Presign {
+	p := openPolicy
+	p.Prefixes = []string{"uploads/", "tmp/a"}
+	return p
+}()
+
+// checkWithinPrefix fails t unless key, accepted under prefixes, has no dot
+// segment and still starts with one of them once normalised.
+func checkWithinPrefix(t *testing.T, key string, prefixes []string) {
+	t.Helper()
+	segs := strings.FieldsFunc(key, func(r rune) bool { return r == '/' || r == '\\' })
+	if slices.Contains(segs, ".") || slices.Contains(segs, "..") {
+		t.Fatalf("accepted key %q has a dot segment", key)
+	}
+	norm := normalise(key)
+	if !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(norm, normalise(p)) }) {
+		t.Fatalf("accepted key %q normalises to %q, outside the prefixes %q", key, norm, prefixes)
+	}
+}
+
+// normalise resolves key as a lenient server would resolve the path
+// "/"+key: '\' is '/', empty segments merge, "." goes, ".." drops the
+// segment before it (RFC 3986 section 5.2.4). A trailing separator stays.
+func normalise(key string) string {
+	var out []string
+	segs := strings.Split(strings.ReplaceAll(key, "\\", "/"), "/")
+	for i, s := range segs {
+		last := i == len(segs)-1
+		switch s {
+		case "", ".":
+			if last {
+				out = append(out, "")
+			}
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+			if last {
+				out = append(out, "")
+			}
+		default:
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, "/")
 }

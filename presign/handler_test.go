@@ -70,6 +70,8 @@ func TestHandlerRefusals(t *testing.T) {
 		{"no role", "POST", `{"bucket":"my-bucket","key":"public/a"}`, 400, presign.CodeBadRequest, "role is required"},
 		{"too large", "POST", `{"role":"reader","bucket":"my-bucket","key":"` + strings.Repeat("k", 70<<10) + `"}`, 413, presign.CodeTooLarge, "64 KiB"},
 		{"policy", "POST", `{"role":"reader","bucket":"my-bucket","key":"private/a"}`, 403, presign.CodeKeyDenied, "public/"},
+		// JSON escapes decode before the check: this key is public/../../private/a.
+		{"dot segments escaped", "POST", `{"role":"reader","bucket":"my-bucket","key":"public/\u002e\u002e/\u002e\u002e/private/a"}`, 400, presign.CodeInvalidKey, `".." path segment`},
 		{"bad input", "POST", `{"role":"reader","bucket":"my-bucket","key":"public/a","expires":"8d"}`, 400, presign.CodeInvalidExpires, "8d"},
 		{"unknown role", "POST", `{"role":"writer","bucket":"my-bucket","key":"public/a"}`, 404, presign.CodeUnknownRole, "writer"},
 	}

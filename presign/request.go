@@ -136,6 +136,8 @@ func (r *Request) check() (*Input, error) {
 	return in, nil
 }
 
+// checkKey refuses a key OSS would refuse, and one with a "." or ".." path
+// segment (see [config.DotSegment]).
 func checkKey(k string) error {
 	switch {
 	case k == "":
@@ -144,6 +146,9 @@ func checkKey(k string) error {
 		return badRequest(CodeInvalidKey, "key is %d bytes, want at most %d", len(k), config.MaxObjectKey)
 	case !utf8.ValidString(k):
 		return badRequest(CodeInvalidKey, "key is not valid UTF-8")
+	}
+	if seg, ok := config.DotSegment(k); ok {
+		return badRequest(CodeInvalidKey, "key %s has a %q path segment: clients and servers resolve it, so the URL would reach another object than the one the role's prefixes were checked for", quote(k), seg)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -126,9 +127,7 @@ func (r Role) validatePresign(p *problems, prefix string) {
 		p.addf(prefix+".methods", `empty: list at least one method, or leave it out for ["GET"]`)
 	}
 	for j, k := range ps.Prefixes {
-		if len(k) > MaxObjectKey || !utf8.ValidString(k) {
-			p.addf(fmt.Sprintf("%s.prefixes[%d]", prefix, j), "%s: want valid UTF-8 of at most %d bytes", quote(k), MaxObjectKey)
-		}
+		checkPrefix(p, fmt.Sprintf("%s.prefixes[%d]", prefix, j), k)
 	}
 	for j, m := range ps.Methods {
 		if !ValidPresignMethod(m) {
@@ -156,6 +155,42 @@ func (r Role) validatePresign(p *problems, prefix string) {
 	case "", URLStyleVirtual, URLStylePath, URLStyleCName:
 	default:
 		p.addf(prefix+".url_style", "unknown style %s: want %q, %q or %q", quote(ps.URLStyle), URLStyleVirtual, URLStylePath, URLStyleCName)
+	}
+}
+
+// DotSegment returns the first "." or ".." path segment of key, with both
+// '/' and '\' as separators (browsers and some servers take '\' for '/'),
+// and reports whether there is one. Clients and servers resolve such
+// segments (RFC 3986 section 5.2.4), so a URL for uploads/../x reaches x:
+// a key with one would name another object than the one its prefix was
+// checked for. Without dot segments, what a normalising server can still do,
+// merge empty segments, never moves a key out of a prefix it starts with.
+func DotSegment(key string) (string, bool) {
+	for len(key) > 0 {
+		i := strings.IndexAny(key, `/\`)
+		if i < 0 {
+			i = len(key)
+		}
+		if seg := key[:i]; seg == "." || seg == ".." {
+			return seg, true
+		}
+		key = key[min(i+1, len(key)):]
+	}
+	return "", false
+}
+
+// checkPrefix reports a prefix no key can be signed under: too long, not
+// UTF-8, or with a whole "." or ".." segment (keys under it have one too).
+// Its last segment may be partial: "a/.." still matches "a/..b".
+func checkPrefix(p *problems, field, k string) {
+	if len(k) > MaxObjectKey || !utf8.ValidString(k) {
+		p.addf(field, "%s: want valid UTF-8 of at most %d bytes", quote(k), MaxObjectKey)
+		return
+	}
+	if i := strings.LastIndexAny(k, `/\`); i >= 0 {
+		if seg, ok := DotSegment(k[:i]); ok {
+			p.addf(field, "%s has a %q path segment: keys with one are never signed (clients resolve it to another object)", quote(k), seg)
+		}
 	}
 }
 
