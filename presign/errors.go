@@ -25,6 +25,8 @@ const (
 	CodeInvalidRegion   = "InvalidRegion"
 	CodeMissingRegion   = "MissingRegion"
 	CodeInvalidEndpoint = "InvalidEndpoint"
+	CodeInvalidCloudBox = "InvalidCloudBoxId"
+	CodeMissingCloudBox = "MissingCloudBoxId" // a CloudBox endpoint without a CloudBox id
 	CodeInvalidStyle    = "InvalidURLStyle"
 	CodeInvalidHeader   = "InvalidHeader"
 	CodeInvalidQuery    = "InvalidQuery"

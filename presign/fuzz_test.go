@@ -17,6 +17,7 @@ import (
 //   - Prepare never panics, and its errors are *presign.Error;
 //   - whatever is accepted signs into a URL whose path decodes back to the
 //     bucket and key asked for;
+//   - the same request for a CloudBox, if accepted, is signed for it (V4);
 //   - a key accepted under a policy with prefixes never has a "." or ".."
 //     path segment ('/' and '\' both separate), and stays within one of the
 //     allowed prefixes after the normalisation a client or server may apply
@@ -57,6 +58,7 @@ func FuzzPrepare(f *testing.F) {
 				checkWithinPrefix(t, k, prefixPolicy.Prefixes)
 			}
 		}
+		checkCloudBoxScope(t, *r)
 		in, err := presign.Prepare(r, openPolicy)
 		if err != nil {
 			if _, ok := err.(*presign.Error); !ok {
@@ -137,4 +139,22 @@ func normalise(key string) string {
 		}
 	}
 	return strings.Join(out, "/")
+}
+
+// checkCloudBoxScope fails t if r for a CloudBox is accepted and signed
+// with V4 for anything else.
+func checkCloudBoxScope(t *testing.T, r presign.Request) {
+	t.Helper()
+	r.CloudBoxID = "cb-fuzz"
+	in, err := presign.Prepare(&r, openPolicy)
+	if err != nil || in.Version != presign.V4 {
+		return
+	}
+	res, err := presign.Sign(in, testCreds, time.Unix(1900000000, 0))
+	if err != nil {
+		t.Fatalf("Sign(accepted CloudBox request): %v", err)
+	}
+	if u, err := url.Parse(res.URL); err != nil || !strings.HasSuffix(u.Query().Get("x-oss-credential"), "/20300317/cb-fuzz/oss-cloudbox/aliyun_v4_request") {
+		t.Fatalf("CloudBox URL %s (%v) is not signed for cb-fuzz", res.URL, err)
+	}
 }

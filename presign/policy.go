@@ -1,6 +1,8 @@
 package presign
 
 import (
+	"cmp"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -30,24 +32,33 @@ func applyPolicy(in *Input, r *Request, role string, p config.Presign) error {
 	if err := allowed(in, role, p); err != nil {
 		return err
 	}
-	if in.Region = r.Region; in.Region == "" {
-		if in.Region = p.Region; in.Region == "" {
-			return badRequest(CodeMissingRegion, "no region: give one, or set presign.region for role %s (OSS signatures name the bucket's region)", quote(role))
-		}
+	in.Region, in.CloudBoxID = cmp.Or(r.Region, p.Region), cmp.Or(r.CloudBoxID, p.CloudBoxID)
+	in.URLStyle = cmp.Or(in.URLStyle, p.URLStyle)
+	endpoint := cmp.Or(r.Endpoint, p.Endpoint)
+	// A V4 scope names the region, or the CloudBox instead; a default
+	// endpoint always names the region.
+	if in.Region == "" && (in.CloudBoxID == "" || endpoint == "") {
+		return badRequest(CodeMissingRegion, "no region: give one, or set presign.region for role %s (OSS signatures and default endpoints name the bucket's region)", quote(role))
 	}
-	if in.URLStyle == "" {
-		in.URLStyle = p.URLStyle
-	}
-	endpoint := r.Endpoint
-	if endpoint == "" {
-		endpoint = p.Endpoint
-	}
-	if endpoint == "" {
+	switch {
+	case endpoint != "":
+	case in.CloudBoxID != "":
+		endpoint = config.CloudBoxEndpoint(in.CloudBoxID, in.Region)
+	default:
 		endpoint = "https://oss-" + in.Region + ".aliyuncs.com"
 	}
 	var err error
-	in.Endpoint, err = parseEndpoint(endpoint)
-	return err
+	if in.Endpoint, err = parseEndpoint(endpoint); err != nil {
+		return err
+	}
+	if err := config.CheckCloudBox(in.Endpoint.Hostname(), in.CloudBoxID); err != nil {
+		code := CodeInvalidEndpoint
+		if errors.Is(err, config.ErrNoCloudBoxID) {
+			code = CodeMissingCloudBox
+		}
+		return badRequest(code, "%v", err)
+	}
+	return nil
 }
 
 // allowed checks in against the policy.

@@ -25,6 +25,9 @@ type Request struct {
 	Endpoint string `json:"endpoint,omitempty"`
 	// URLStyle is "virtual", "path" or "cname"; default the policy's.
 	URLStyle string `json:"url_style,omitempty"`
+	// CloudBoxID, such as cb-f8z7yvzgwfkl9q0h, signs the URL for that OSS on
+	// CloudBox; default the policy's cloudbox_id.
+	CloudBoxID string `json:"cloudbox_id,omitempty"`
 	// Headers the URL's user must send, signed into the URL: Content-Type,
 	// Content-MD5 and x-oss-* with either version; others only with V4.
 	Headers map[string]string `json:"headers,omitempty"`
@@ -87,11 +90,14 @@ type Input struct {
 	Key      string
 	Expires  time.Duration // whole seconds
 	Version  string
-	Region   string
+	Region   string   // the bucket's region; may be empty with a CloudBoxID and an endpoint
 	Endpoint *url.URL // scheme and host only
 	URLStyle string
 	Header   http.Header // canonical names, one value each
 	Query    map[string]string
+	// CloudBoxID, when set, replaces Region in the V4 scope, whose product
+	// is then oss-cloudbox, as in the SDK.
+	CloudBoxID string
 }
 
 // check validates everything in r that does not depend on the role.
@@ -120,6 +126,11 @@ func (r *Request) check() (*Input, error) {
 	}
 	if r.Region != "" && !config.ValidRegion(r.Region) {
 		return nil, badRequest(CodeInvalidRegion, "region %s: want lower-case words joined by '-', like cn-hangzhou", quote(r.Region))
+	}
+	if r.CloudBoxID != "" {
+		if err := config.ValidCloudBoxID(r.CloudBoxID); err != nil {
+			return nil, badRequest(CodeInvalidCloudBox, "%v", err)
+		}
 	}
 	switch r.URLStyle {
 	case "", config.URLStyleVirtual, config.URLStylePath, config.URLStyleCName:

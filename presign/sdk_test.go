@@ -42,6 +42,10 @@ type sdkCase struct {
 	query    map[string]string
 	typed    bool // give the SDK typed request fields rather than RequestCommon
 	expires  time.Duration
+	cloudbox string // CloudBox id, for ossd and the SDK's Config.CloudBoxId
+	// detect has the SDK find the CloudBox id in the endpoint
+	// (EnableAutoDetectCloudBoxId) rather than be given it.
+	detect bool
 }
 
 // Keys SPEC §7 says to test.
@@ -83,12 +87,26 @@ func sdkCases() []sdkCase {
 			sdkCase{name: vs + " DELETE uploadId", method: "DELETE", key: "mp/big.bin", v1: v1, query: map[string]string{"uploadId": "0004B9895DBBB6EC98E36"}},
 			sdkCase{name: vs + " long expiry", method: "GET", key: "k", v1: v1, expires: 12 * time.Hour},
 			sdkCase{name: vs + " one second", method: "GET", key: "k", v1: v1, expires: time.Second},
+			sdkCase{name: vs + " cloudbox", method: "GET", key: "box/a b+c.txt", v1: v1, endpoint: "https://cb-123.cn-hangzhou.oss-cloudbox.aliyuncs.com", cloudbox: "cb-123"},
+			sdkCase{name: vs + " cloudbox anon", method: "GET", key: "box/k", v1: v1, anon: true, endpoint: "https://cb-123.cn-hangzhou.oss-cloudbox.aliyuncs.com", cloudbox: "cb-123"},
+			sdkCase{name: vs + " cloudbox default endpoint", method: "PUT", key: "up/x", v1: v1, region: "cn-heyuan", cloudbox: "cb-f8z7yvzgwfkl9q0h",
+				headers: map[string]string{"Content-Type": "text/csv", "x-oss-meta-a": "b"}},
+			sdkCase{name: vs + " cloudbox path style", method: "HEAD", key: "p/k", v1: v1, endpoint: "https://cb-123.cn-hangzhou.oss-cloudbox.aliyuncs.com", cloudbox: "cb-123", style: config.URLStylePath},
+			sdkCase{name: vs + " cloudbox control endpoint bare host", method: "GET", key: "k", v1: v1, endpoint: "cb-123.cn-shanghai.oss-cloudbox-control.aliyuncs.com", cloudbox: "cb-123", region: "cn-shanghai"},
+			sdkCase{name: vs + " cloudbox custom domain", method: "GET", key: "c/k", v1: v1, endpoint: "https://box.example.com", cloudbox: "cb-9", style: config.URLStyleCName},
+			sdkCase{name: vs + " cloudbox ip endpoint", method: "GET", key: "k", v1: v1, endpoint: "http://10.0.0.7:8080", cloudbox: "cb-9"},
+			sdkCase{name: vs + " cloudbox sub-resources", method: "DELETE", key: "mp/big.bin", v1: v1, endpoint: "https://cb-123.cn-hangzhou.oss-cloudbox.aliyuncs.com", cloudbox: "cb-123",
+				query: map[string]string{"uploadId": "0004B9895DBBB6EC98E36"}},
 		)
 	}
 	cases = append(cases,
 		sdkCase{name: "v4 additional headers", method: "PUT", key: "a", headers: map[string]string{"Content-Disposition": "inline", "cache-control": "no-cache", "x-oss-meta-a": "b"}},
 		sdkCase{name: "v4 range header", method: "GET", key: "a", headers: map[string]string{"Range": "bytes=0-99"}, anon: true},
 		sdkCase{name: "v4 seven days", method: "GET", key: "k", expires: presign.MaxExpiresV4 - time.Minute},
+		sdkCase{name: "v4 cloudbox additional headers", method: "PUT", key: "a", endpoint: "https://cb-123.cn-hangzhou.oss-cloudbox.aliyuncs.com", cloudbox: "cb-123",
+			headers: map[string]string{"Content-Disposition": "inline", "x-oss-meta-a": "b"}},
+		sdkCase{name: "v4 cloudbox detected by the SDK", method: "GET", key: "k", endpoint: "https://cb-77.cn-beijing.oss-cloudbox.aliyuncs.com", cloudbox: "cb-77", detect: true},
+		sdkCase{name: "v4 cloudbox control detected by the SDK", method: "PUT", key: "k", endpoint: "cb-77.cn-beijing.oss-cloudbox-control.aliyuncs.com", cloudbox: "cb-77", detect: true},
 	)
 	return cases
 }
@@ -96,7 +114,7 @@ func sdkCases() []sdkCase {
 // request returns the ossd request of tc.
 func (tc sdkCase) request() *presign.Request {
 	r := &presign.Request{Role: "r", Method: tc.method, Bucket: tc.bucketName(), Key: tc.key, Region: tc.regionName(),
-		Endpoint: tc.endpoint, URLStyle: tc.style, Headers: tc.headers, Query: tc.query, Expires: tc.expiry().String()}
+		Endpoint: tc.endpoint, URLStyle: tc.style, Headers: tc.headers, Query: tc.query, Expires: tc.expiry().String(), CloudBoxID: tc.cloudbox}
 	if tc.v1 {
 		r.Version = presign.V1
 	}
@@ -160,8 +178,17 @@ func sdkSign(t *testing.T, tc sdkCase, signTime time.Time) *oss.PresignResult {
 	cfg := oss.NewConfig().
 		WithCredentialsProvider(osscreds.NewStaticCredentialsProvider(c.AccessKeyID, c.AccessKeySecret.Reveal(), c.SecurityToken.Reveal())).
 		WithRegion(tc.regionName())
-	if tc.endpoint != "" {
+	switch {
+	case tc.endpoint != "":
 		cfg = cfg.WithEndpoint(tc.endpoint)
+	case tc.cloudbox != "": // ossd's default: the CloudBox's data endpoint
+		cfg = cfg.WithEndpoint("https://" + tc.cloudbox + "." + tc.regionName() + ".oss-cloudbox.aliyuncs.com")
+	}
+	switch {
+	case tc.detect:
+		cfg = cfg.WithEnableAutoDetectCloudBoxId(true)
+	case tc.cloudbox != "":
+		cfg = cfg.WithCloudBoxId(tc.cloudbox)
 	}
 	if tc.v1 {
 		cfg = cfg.WithSignatureVersion(oss.SignatureVersionV1)
@@ -281,6 +308,13 @@ func TestSameAsSDKV4(t *testing.T) {
 				compare(t, got, want)
 				if wantDate := "x-oss-date=" + signTime.UTC().Format("20060102T150405Z"); !strings.Contains(got.URL, wantDate) {
 					t.Errorf("URL lacks %s: %s", wantDate, got.URL)
+				}
+				scope := "%2F" + tc.regionName() + "%2Foss%2Faliyun_v4_request"
+				if tc.cloudbox != "" {
+					scope = "%2F" + tc.cloudbox + "%2Foss-cloudbox%2Faliyun_v4_request"
+				}
+				if !strings.Contains(got.URL, scope+"&") {
+					t.Errorf("URL lacks the scope %s: %s", scope, got.URL)
 				}
 				return
 			}

@@ -35,6 +35,7 @@ func Sign(in *Input, c ossd.Credentials, signTime time.Time) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	region, product := in.scope()
 	var chk interface{ IsSignedHeader([]string, string) bool }
 	var additional []string
 	switch in.Version {
@@ -42,7 +43,7 @@ func Sign(in *Input, c ossd.Credentials, signTime time.Time) (Result, error) {
 		sv1 := &signer.SignerV1{}
 		chk = sv1
 		sc := &signer.SigningContext{
-			Product: ptr(v4Product), Region: &in.Region, Bucket: &in.Bucket, Key: &in.Key, Request: req,
+			Product: &product, Region: &region, Bucket: &in.Bucket, Key: &in.Key, Request: req,
 			Credentials: &credentials.Credentials{
 				AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret.Reveal(), SecurityToken: c.SecurityToken.Reveal(),
 			},
@@ -56,7 +57,7 @@ func Sign(in *Input, c ossd.Credentials, signTime time.Time) (Result, error) {
 		chk = &signer.SignerV4{}
 		additional = nonDefaultHeaders(in.Header)
 		signV4(req, v4Query{
-			bucket: in.Bucket, key: in.Key, region: in.Region,
+			bucket: in.Bucket, key: in.Key, region: region, product: product,
 			accessKeyID: c.AccessKeyID, secret: c.AccessKeySecret.Reveal(), token: c.SecurityToken.Reveal(),
 			signTime: signTime, expires: int64(in.Expires / time.Second), additional: additional,
 		})
@@ -71,6 +72,17 @@ func Sign(in *Input, c ossd.Credentials, signTime time.Time) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// scope returns the region and product of in's signature, as the SDK's
+// Client sets them (resolveCloudBox in oss/client.go): a CloudBox's id and
+// oss-cloudbox, else the region and oss. V1 signatures have no scope; the
+// SDK's V1 signer ignores both.
+func (in *Input) scope() (region, product string) {
+	if in.CloudBoxID != "" {
+		return in.CloudBoxID, productCloudBox
+	}
+	return in.Region, productOSS
 }
 
 // buildRequest builds the unsigned request as the SDK's Client does
@@ -127,5 +139,3 @@ func sortedKeys(m map[string]string) []string {
 	slices.Sort(keys)
 	return keys
 }
-
-func ptr[T any](v T) *T { return &v }

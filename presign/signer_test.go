@@ -175,6 +175,22 @@ var refusals = []struct {
 	{"endpoint path", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Endpoint: "https://oss.example.com/x"}, 400, presign.CodeInvalidEndpoint, "path"},
 	{"endpoint userinfo", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Endpoint: "https://u:p@oss.example.com"}, 400, presign.CodeInvalidEndpoint, ""},
 	{"url style", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", URLStyle: "alias"}, 400, presign.CodeInvalidStyle, ""},
+	{"dot segments", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/../private/a"}, 400, presign.CodeInvalidKey, `".." path segment`},
+	{"cloudbox endpoint without id", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Endpoint: "https://cb-123.cn-hangzhou.oss-cloudbox.aliyuncs.com"},
+		400, presign.CodeMissingCloudBox, `set cloudbox_id to "cb-123"`},
+	{"cloudbox control endpoint without id", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Endpoint: "cb-123.cn-hangzhou.oss-cloudbox-control.aliyuncs.com"},
+		400, presign.CodeMissingCloudBox, "cloudbox_id"},
+	{"cloudbox endpoint upper case with port", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Endpoint: "https://CB-123.cn-hangzhou.OSS-CloudBox.aliyuncs.com.:443"},
+		400, presign.CodeMissingCloudBox, "cloudbox_id"},
+	{"cloudbox endpoint other form without id", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Endpoint: "https://my-bucket.cb-1.cn-hangzhou.oss-cloudbox.aliyuncs.com", URLStyle: "cname"},
+		400, presign.CodeMissingCloudBox, "the CloudBox's id"},
+	{"cloudbox id of another box", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Endpoint: "https://cb-123.cn-hangzhou.oss-cloudbox.aliyuncs.com", CloudBoxID: "cb-456"},
+		400, presign.CodeInvalidEndpoint, `CloudBox "cb-123"'s, not cloudbox_id "cb-456"'s`},
+	{"cloudbox id with public endpoint", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Endpoint: "https://oss-cn-hangzhou-internal.aliyuncs.com", CloudBoxID: "cb-456"},
+		400, presign.CodeInvalidEndpoint, "public OSS endpoint"},
+	{"cloudbox id malformed", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", CloudBoxID: "cb-1.evil.com"}, 400, presign.CodeInvalidCloudBox, `"cb-"`},
+	{"cloudbox id without cb-", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", CloudBoxID: "box-1"}, 400, presign.CodeInvalidCloudBox, ""},
+	{"cloudbox id upper case", presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", CloudBoxID: "CB-1"}, 400, presign.CodeInvalidCloudBox, ""},
 }
 
 func TestRefusals(t *testing.T) {
@@ -198,6 +214,43 @@ func TestRefusals(t *testing.T) {
 	}
 	if e.STS.Calls() != 2 {
 		t.Errorf("refusals made %d STS calls, want none beyond the 2 at start", e.STS.Calls()-2)
+	}
+}
+
+// TestCloudBoxPolicy: a role whose policy names a CloudBox signs V4 URLs
+// for it, on its data endpoint by default; a request may name another
+// CloudBox, or give the endpoint and leave out the region.
+func TestCloudBoxPolicy(t *testing.T) {
+	p := readerPolicy
+	p.CloudBoxID = "cb-f8z7yvzgwfkl9q0h"
+	e := newEnv(t, p)
+	for _, tc := range []struct {
+		req       presign.Request
+		host, box string
+	}{
+		{presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a"}, "my-bucket.cb-f8z7yvzgwfkl9q0h.cn-hangzhou.oss-cloudbox.aliyuncs.com", "cb-f8z7yvzgwfkl9q0h"},
+		{presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Region: "cn-heyuan", CloudBoxID: "cb-wz9conqz5shwj945"},
+			"my-bucket.cb-wz9conqz5shwj945.cn-heyuan.oss-cloudbox.aliyuncs.com", "cb-wz9conqz5shwj945"},
+		{presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Endpoint: "https://box.example.com", URLStyle: "cname"}, "box.example.com", "cb-f8z7yvzgwfkl9q0h"},
+	} {
+		res, q := presignOK(t, e, &tc.req)
+		u, _ := url.Parse(res.URL) // presignOK parsed it
+		if want := "/" + tc.box + "/oss-cloudbox/aliyun_v4_request"; u.Host != tc.host || !strings.HasSuffix(q.Get("x-oss-credential"), want) {
+			t.Errorf("%+v: URL %s, want host %s and a credential ending %s", tc.req, res.URL, tc.host, want)
+		}
+	}
+	p.Region = ""
+	e.roles["reader"] = config.Role{Name: "reader", ARN: e.roles["reader"].ARN, SessionName: "ossd-reader", Duration: config.Duration(time.Hour), Presign: p}
+	presignOK(t, e, &presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Endpoint: "https://cb-f8z7yvzgwfkl9q0h.cn-hangzhou.oss-cloudbox.aliyuncs.com"})
+	_, err := e.signer.Presign(context.Background(), &presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a"})
+	var pe *presign.Error
+	if !errors.As(err, &pe) || pe.Code != presign.CodeMissingRegion {
+		t.Errorf("default CloudBox endpoint without a region: err = %v, want MissingRegion", err)
+	}
+	// The policy's CloudBox with a public endpoint cannot work: refused.
+	_, err = e.signer.Presign(context.Background(), &presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a", Endpoint: "https://oss-cn-hangzhou.aliyuncs.com"})
+	if !errors.As(err, &pe) || pe.Code != presign.CodeInvalidEndpoint || !strings.Contains(pe.Message, "cb-f8z7yvzgwfkl9q0h") {
+		t.Errorf("public endpoint with the policy's CloudBox: err = %v, want InvalidEndpoint naming the CloudBox", err)
 	}
 }
 

@@ -19,7 +19,8 @@ import (
 
 const (
 	algorithmV4     = "OSS4-HMAC-SHA256"
-	v4Product       = "oss"
+	productOSS      = "oss"          // the SDK's DefaultProduct
+	productCloudBox = "oss-cloudbox" // the SDK's CloudBoxProduct
 	v4Terminator    = "aliyun_v4_request"
 	unsignedPayload = "UNSIGNED-PAYLOAD"
 	v4DateTime      = "20060102T150405Z"
@@ -28,7 +29,8 @@ const (
 
 // v4Query is what signing needs beyond the request.
 type v4Query struct {
-	bucket, key, region string
+	bucket, key         string
+	region, product     string // the scope's: a region and "oss", or a CloudBox id and "oss-cloudbox"
 	accessKeyID, secret string
 	token               string
 	signTime            time.Time
@@ -40,7 +42,7 @@ type v4Query struct {
 func signV4(req *http.Request, q v4Query) {
 	now := q.signTime.UTC()
 	datetime, date := now.Format(v4DateTime), now.Format(v4Date)
-	scope := date + "/" + q.region + "/" + v4Product + "/" + v4Terminator
+	scope := date + "/" + q.region + "/" + q.product + "/" + v4Terminator
 	additional := additionalHeaders(req.Header, q.additional)
 
 	query, _ := url.ParseQuery(req.URL.RawQuery) // built by buildRequest; the SDK ignores this error too
@@ -60,7 +62,7 @@ func signV4(req *http.Request, q v4Query) {
 	sum := sha256.Sum256([]byte(canonical))
 	toSign := algorithmV4 + "\n" + datetime + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
 
-	query.Add("x-oss-signature", signatureV4(q.secret, date, q.region, toSign))
+	query.Add("x-oss-signature", signatureV4(q.secret, date, q.region, q.product, toSign))
 	req.URL.RawQuery = strings.ReplaceAll(query.Encode(), "+", "%20")
 }
 
@@ -170,10 +172,10 @@ func contains(list []string, s string) bool {
 
 // signatureV4 derives the signing key from the secret, the date, the region
 // and the product, and returns the hex HMAC of toSign.
-func signatureV4(secret, date, region, toSign string) string {
+func signatureV4(secret, date, region, product, toSign string) string {
 	key := hmacSHA256([]byte("aliyun_v4"+secret), date)
 	key = hmacSHA256(key, region)
-	key = hmacSHA256(key, v4Product)
+	key = hmacSHA256(key, product)
 	key = hmacSHA256(key, v4Terminator)
 	return hex.EncodeToString(hmacSHA256(key, toSign))
 }

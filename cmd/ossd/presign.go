@@ -75,6 +75,7 @@ func parsePresignFlags(args []string, stderr io.Writer) (presignFlags, error) {
 	fs.StringVar(&f.req.Region, "region", "", "the bucket's region (default the role's presign region)")
 	fs.StringVar(&f.req.Endpoint, "endpoint", "", "OSS endpoint URL (default https://oss-<region>.aliyuncs.com)")
 	fs.StringVar(&f.req.URLStyle, "url-style", "", "virtual, path or cname (default the role's, else virtual)")
+	fs.StringVar(&f.req.CloudBoxID, "cloudbox-id", "", "OSS on CloudBox id to sign for, like cb-f8z7yvzgwfkl9q0h; the endpoint then defaults to the CloudBox's (default the role's cloudbox_id)")
 	fs.Var(&f.headers, "header", "Name:value header the URL's user must send, signed into the URL (repeatable)")
 	fs.Var(&f.query, "query", "name=value sub-resource signed into the URL, e.g. versionId=... (repeatable)")
 	fs.BoolVar(&f.json, "json", false, "print JSON: the URL, its expiry (UTC) and the headers to send")

@@ -121,3 +121,46 @@ func TestPresignCLINoDaemon(t *testing.T) {
 		t.Errorf("exit %d %q, want 1 and a message naming the socket", code, errOut)
 	}
 }
+
+// TestPresignCLIKeysAndCloudBox: ossd presign takes the key of
+// oss://bucket/key as it is, so a dot segment reaches the daemon's check
+// and a percent-encoded one stays a literal name; --cloudbox-id signs for
+// an OSS on CloudBox, and a CloudBox endpoint without one is refused.
+func TestPresignCLIKeysAndCloudBox(t *testing.T) {
+	sock := testenv.SocketPath(t)
+	startDaemon(t, sock, "serve", "--dev", "--socket", sock)
+	presignURL := func(args ...string) *url.URL {
+		t.Helper()
+		out, errOut, code := runOssd(t, append([]string{"presign", "--socket", sock, "--role", "demo"}, args...)...)
+		if code != 0 {
+			t.Fatalf("presign %v: exit %d: %s", args, code, errOut)
+		}
+		u, err := url.Parse(strings.TrimSpace(out))
+		if err != nil {
+			t.Fatalf("presign %v: URL %q: %v", args, out, err)
+		}
+		return u
+	}
+	if u := presignURL("oss://ossd-demo/a/%2e%2e/b"); u.EscapedPath() != "/a/%252e%252e/b" {
+		t.Errorf("percent-encoded dots: path %s, want the literal name /a/%%252e%%252e/b", u.EscapedPath())
+	}
+	u := presignURL("--cloudbox-id", "cb-123", "oss://ossd-demo/k")
+	if u.Host != "ossd-demo.cb-123.cn-hangzhou.oss-cloudbox.aliyuncs.com" || !strings.HasSuffix(u.Query().Get("x-oss-credential"), "/cb-123/oss-cloudbox/aliyun_v4_request") {
+		t.Errorf("--cloudbox-id: URL %s, want the CloudBox's endpoint and scope", u)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"oss://ossd-demo/a/../../b"}, `InvalidObjectName: key "a/../../b" has a ".." path segment`},
+		{[]string{"oss://ossd-demo/a/./b"}, `"." path segment`},
+		{[]string{"--endpoint", "https://cb-123.cn-hangzhou.oss-cloudbox.aliyuncs.com", "oss://ossd-demo/k"}, `MissingCloudBoxId: `},
+		{[]string{"--cloudbox-id", "cb-1", "--endpoint", "oss-cn-hangzhou.aliyuncs.com", "oss://ossd-demo/k"}, "InvalidEndpoint: "},
+		{[]string{"--cloudbox-id", "CB-1", "oss://ossd-demo/k"}, "InvalidCloudBoxId: "},
+	} {
+		_, errOut, code := runOssd(t, append([]string{"presign", "--socket", sock, "--role", "demo"}, tc.args...)...)
+		if code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("presign %v: exit %d %q, want 1 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}

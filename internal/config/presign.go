@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -63,8 +64,12 @@ type Presign struct {
 	// Region of the buckets, for the V4 signature and the default
 	// endpoint; a request may name its own.
 	Region string `toml:"region"`
-	// Endpoint is http(s)://host[:port]; default https://oss-<region>.aliyuncs.com.
+	// Endpoint is http(s)://host[:port]; default https://oss-<region>.aliyuncs.com,
+	// or with CloudBoxID https://<cloudbox_id>.<region>.oss-cloudbox.aliyuncs.com.
 	Endpoint string `toml:"endpoint"`
+	// CloudBoxID, such as cb-f8z7yvzgwfkl9q0h, has V4 URLs signed for that
+	// OSS on CloudBox (see [CheckCloudBox]); a request may name its own.
+	CloudBoxID string `toml:"cloudbox_id"`
 	// URLStyle is "virtual" (default), "path" or "cname".
 	URLStyle string `toml:"url_style"`
 }
@@ -73,7 +78,7 @@ type Presign struct {
 // written out counts.
 func (p Presign) enabled() bool {
 	return p.Buckets != nil || p.Prefixes != nil || p.Methods != nil || p.MaxExpires != 0 ||
-		p.MaxSessionDuration != 0 || p.Region != "" || p.Endpoint != "" || p.URLStyle != ""
+		p.MaxSessionDuration != 0 || p.Region != "" || p.Endpoint != "" || p.URLStyle != "" || p.CloudBoxID != ""
 }
 
 // PresignPolicy returns r's presign policy with every default filled in, and
@@ -148,13 +153,32 @@ func (r Role) validatePresign(p *problems, prefix string) {
 	if ps.Region != "" && !validRegion(ps.Region) {
 		p.addf(prefix+".region", "malformed region %s: want lower-case words joined by '-', like cn-hangzhou", quote(ps.Region))
 	}
-	if ps.Endpoint != "" {
-		p.add(prefix+".endpoint", validEndpoint(ps.Endpoint))
-	}
+	r.validatePresignEndpoint(p, prefix)
 	switch ps.URLStyle {
 	case "", URLStyleVirtual, URLStylePath, URLStyleCName:
 	default:
 		p.addf(prefix+".url_style", "unknown style %s: want %q, %q or %q", quote(ps.URLStyle), URLStyleVirtual, URLStylePath, URLStyleCName)
+	}
+}
+
+// validatePresignEndpoint checks the endpoint and the CloudBox id, alone
+// and together.
+func (r Role) validatePresignEndpoint(p *problems, prefix string) {
+	ps := r.Presign
+	var idErr error
+	if ps.CloudBoxID != "" {
+		idErr = ValidCloudBoxID(ps.CloudBoxID)
+		p.add(prefix+".cloudbox_id", idErr)
+	}
+	if ps.Endpoint == "" {
+		return
+	}
+	if err := validEndpoint(ps.Endpoint); err != nil {
+		p.add(prefix+".endpoint", err)
+		return
+	}
+	if u, err := url.Parse(ps.Endpoint); err == nil && idErr == nil { // validEndpoint parsed it
+		p.add(prefix+".endpoint", CheckCloudBox(u.Hostname(), ps.CloudBoxID))
 	}
 }
 
