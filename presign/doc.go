@@ -5,8 +5,10 @@
 // (config [role.presign]: buckets, key prefixes, methods, longest
 // validity), takes a token of the role that outlives the URL (a URL signed
 // with an STS token stops working when the token expires, and neither OSS SDK
-// checks that), signs the URL with OSS signature V4 (default) or V1, and
-// writes an audit line for every URL issued and every refusal.
+// checks that), signs the URL with OSS signature V4 (default) or V1, for
+// OSS on CloudBox with the CloudBox's scope, and writes an audit line for
+// every URL issued and every refusal. Keys with "." or ".." path segments
+// are refused: clients resolve them, and the URL would leave the prefixes.
 //
 // The URLs are byte for byte what the official alibabacloud-oss-go-sdk-v2
 // Client.Presign returns for the same inputs and signing time. V1 uses the
