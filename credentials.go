@@ -69,6 +69,10 @@ type Credentials struct {
 	SecurityToken   Secret
 	Expiration      time.Time
 	LastUpdated     time.Time // when STS issued the session
+	// ServerTime is when STS says it answered (its Date header), for
+	// measuring how far its clock is from ours; zero when unknown. It is
+	// not part of the body served to clients.
+	ServerTime time.Time
 }
 
 // Valid reports whether c is complete and has more than min left at now.

@@ -21,6 +21,9 @@ const (
 // when the client's request returns.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	call := Call{At: s.beginCall()}
+	// The Date header tells the time by this server's clock, as real STS's
+	// does by its own, so that a test can set STS's clock apart from ours.
+	w.Header().Set("Date", call.At.UTC().Format(http.TimeFormat))
 	params, perr := readParams(w, r)
 	call.Params = params
 	if f, ok := s.nextFault(); ok {

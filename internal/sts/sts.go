@@ -8,6 +8,7 @@ package sts
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -124,11 +125,25 @@ func (c *Client) Fetch(ctx context.Context, p ossd.Params) (ossd.Credentials, er
 		if r.err != nil {
 			return ossd.Credentials{}, Sanitize(r.err)
 		}
-		return toCredentials(r.resp, start)
+		return toCredentials(r.resp, start, serverTime(r.resp.GetHttpHeaders()))
 	}
 }
 
-func toCredentials(resp *stssdk.AssumeRoleResponse, issued time.Time) (ossd.Credentials, error) {
+// serverTime reads STS's clock from the Date header of its answer; zero if
+// there is none or it does not parse.
+func serverTime(h map[string][]string) time.Time {
+	for k, v := range h {
+		if strings.EqualFold(k, "Date") && len(v) > 0 {
+			t, err := http.ParseTime(v[0])
+			if err == nil {
+				return t.UTC()
+			}
+		}
+	}
+	return time.Time{}
+}
+
+func toCredentials(resp *stssdk.AssumeRoleResponse, issued, server time.Time) (ossd.Credentials, error) {
 	rc := resp.Credentials
 	exp, err := time.Parse(ossd.TimeLayout, rc.Expiration)
 	if err != nil || rc.AccessKeyId == "" || rc.AccessKeySecret == "" || rc.SecurityToken == "" {
@@ -142,6 +157,7 @@ func toCredentials(resp *stssdk.AssumeRoleResponse, issued time.Time) (ossd.Cred
 		SecurityToken:   ossd.Secret(rc.SecurityToken),
 		Expiration:      exp.UTC(),
 		LastUpdated:     issued.UTC().Truncate(time.Second),
+		ServerTime:      server,
 	}, nil
 }
 

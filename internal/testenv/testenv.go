@@ -51,7 +51,20 @@ type Options struct {
 	MaxSessions int
 	Observer    refresher.Observer
 	Timeout     time.Duration // per AssumeRole call; default 5s
+	// STSClockAhead sets the local STS's clock this far ahead of the
+	// daemon's (negative: behind): it issues Expiration and Date by it.
+	STSClockAhead time.Duration
+	// MaxQPS is the refresher's rate limit; default 50.
+	MaxQPS float64
 }
+
+// skewed is a clock that reads d later than the clock it wraps.
+type skewed struct {
+	clock.Clock
+	d time.Duration
+}
+
+func (s skewed) Now() time.Time { return s.Clock.Now().Add(s.d) }
 
 // Params returns the AssumeRole parameters of the test role called name.
 func Params(name string) ossd.Params {
@@ -70,8 +83,11 @@ func New(t testing.TB, o Options, roles ...string) *Env {
 	if o.Timeout == 0 {
 		o.Timeout = 5 * time.Second
 	}
+	if o.MaxQPS == 0 {
+		o.MaxQPS = 50
+	}
 	clk := clock.NewFake(Epoch)
-	s := localsts.New(localsts.Config{Clock: clk, AccountID: Account})
+	s := localsts.New(localsts.Config{Clock: skewed{clk, o.STSClockAhead}, AccountID: Account})
 	s.AddAccessKey(KeyID, KeySecret)
 	for _, r := range roles {
 		s.AddRole(Params(r).RoleARN, 12*time.Hour)
@@ -91,7 +107,7 @@ func New(t testing.TB, o Options, roles ...string) *Env {
 	log, buf := logtest.New(t)
 	c := cache.New(o.MaxSessions)
 	e := &Env{T: t, STS: s, Clock: clk, Cache: c, Logs: buf}
-	e.Ref = refresher.New(refresher.Options{Fetcher: client, Cache: c, Clock: clk, Log: log, Seed: 1, MaxQPS: 50, Observer: o.Observer, Timeout: o.Timeout})
+	e.Ref = refresher.New(refresher.Options{Fetcher: client, Cache: c, Clock: clk, Log: log, Seed: 1, MaxQPS: o.MaxQPS, Observer: o.Observer, Timeout: o.Timeout})
 	e.Service = service.New(e.Ref, c, clk, log)
 	t.Cleanup(func() { e.CheckLogs(o.Secret) })
 	return e
