@@ -13,6 +13,7 @@ type Cache struct {
 	mu     sync.RWMutex // guards pinned
 	pinned map[ossd.Key]*Entry
 	lru    *lru.Cache[ossd.Key, *Entry] // safe for concurrent use on its own
+	sched  schedule                     // when each entry is next due; see Schedule
 }
 
 // New returns a cache whose on-demand part holds at most maxSessions
@@ -21,11 +22,23 @@ func New(maxSessions int) *Cache {
 	if maxSessions < 1 {
 		maxSessions = 1
 	}
-	l, err := lru.New[ossd.Key, *Entry](maxSessions)
+	c := &Cache{pinned: make(map[ossd.Key]*Entry)}
+	l, err := lru.NewWithEvict[ossd.Key, *Entry](maxSessions, func(_ ossd.Key, e *Entry) {
+		if !e.pinned.Load() { // Pin takes an entry out of the LRU to keep it
+			c.forget(e)
+		}
+	})
 	if err != nil {
 		panic(err) // unreachable: size is positive
 	}
-	return &Cache{pinned: make(map[ossd.Key]*Entry), lru: l}
+	c.lru = l
+	return c
+}
+
+// forget marks e as no longer in the cache and takes it off the schedule.
+func (c *Cache) forget(e *Entry) {
+	e.gone.Store(true)
+	c.Unschedule(e)
 }
 
 // Get returns the entry for k, pinned or on demand, and marks an on-demand
@@ -51,11 +64,12 @@ func (c *Cache) Pin(p ossd.Params) *Entry {
 	}
 	e, ok := c.lru.Peek(k)
 	if ok {
+		e.pinned.Store(true) // before Remove, so the eviction hook keeps it
 		c.lru.Remove(k)
 	} else {
 		e = newEntry(p)
+		e.pinned.Store(true)
 	}
-	e.pinned.Store(true)
 	c.pinned[k] = e
 	return e
 }
@@ -63,8 +77,25 @@ func (c *Cache) Pin(p ossd.Params) *Entry {
 // Unpin forgets the pinned entry for k and its token.
 func (c *Cache) Unpin(k ossd.Key) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	e, ok := c.pinned[k]
 	delete(c.pinned, k)
+	c.mu.Unlock()
+	if ok {
+		c.forget(e)
+	}
+}
+
+// Remove drops the on-demand entry e, if it is still the cache's entry for
+// its key. Pinned entries stay: Unpin them.
+func (c *Cache) Remove(e *Entry) {
+	if e.pinned.Load() {
+		return
+	}
+	c.mu.Lock() // serialises with GetOrAdd, which could otherwise re-add e's key meanwhile
+	defer c.mu.Unlock()
+	if cur, ok := c.lru.Peek(e.Key); ok && cur == e {
+		c.lru.Remove(e.Key) // the eviction hook forgets e
+	}
 }
 
 // GetOrAdd returns the entry for p, adding an on-demand entry if there is
@@ -88,7 +119,8 @@ func (c *Cache) GetOrAdd(p ossd.Params) (*Entry, bool) {
 }
 
 // Entries returns every entry, pinned ones first, in no particular order.
-// The renewal loop scans them after every fetch, so this does no sorting.
+// It copies every entry: it is for status and persistence, never for a path
+// that runs per request or per fetch (the renewal loop uses the schedule).
 func (c *Cache) Entries() []*Entry {
 	c.mu.RLock()
 	out := make([]*Entry, 0, len(c.pinned)+c.lru.Len())

@@ -13,10 +13,15 @@ type Entry struct {
 	Params ossd.Params
 
 	pinned     atomic.Bool
+	gone       atomic.Bool // no longer in the cache: evicted, unpinned or removed
+	parked     atomic.Bool // left unscheduled until a caller uses it; see Park
 	state      atomic.Pointer[State]
 	lastAccess atomic.Int64 // monotonic time of the last Touch
 	served     atomic.Int64 // credentials handed out
 	renewing   atomic.Bool  // a background renewal is under way
+
+	due  time.Duration // monotonic; guarded by the cache's schedule lock
+	slot int32         // index in the schedule's heap, -1 when not on it; guarded likewise
 }
 
 // State is an immutable snapshot of an entry. A new snapshot replaces the
@@ -33,19 +38,29 @@ type State struct {
 	Err         error            // the last fetch error; nil after a success
 	Failures    int              // consecutive failures
 	RetryAt     time.Duration    // monotonic: earliest next attempt after a failure
+	// Deadline is the monotonic time by which Creds have lived the whole
+	// duration asked for, counted from when the request left: no reading
+	// of any clock makes them last longer. Zero means no such bound.
+	Deadline time.Duration
 }
 
-// Remaining reports how long Creds stay valid, by the more pessimistic of
-// two readings: the wall clock against Expiration (right after a suspend,
-// during which the monotonic clock stops) and the lifetime seen at fetch
-// minus the monotonic time since (right after the wall clock steps back).
+// Remaining reports how long Creds stay valid, by the most pessimistic of
+// three readings: the wall clock against Expiration (right after a suspend,
+// during which the monotonic clock stops), the lifetime seen at fetch minus
+// the monotonic time since (right after the wall clock steps back), and the
+// Deadline (when STS's clock runs ahead of ours, which makes Expiration
+// look later than it is).
 func (s *State) Remaining(now time.Time, mono time.Duration) time.Duration {
 	byWall := s.Creds.Expiration.Sub(now)
 	byMono := s.Creds.Expiration.Sub(s.FetchedAt) - (mono - s.Fetched)
-	return min(byWall, byMono)
+	left := min(byWall, byMono)
+	if s.Deadline != 0 {
+		left = min(left, s.Deadline-mono)
+	}
+	return left
 }
 
-func newEntry(p ossd.Params) *Entry { return &Entry{Key: p.Key(), Params: p} }
+func newEntry(p ossd.Params) *Entry { return &Entry{Key: p.Key(), Params: p, slot: -1} }
 
 // Pinned reports whether the entry belongs to a configured role.
 func (e *Entry) Pinned() bool { return e.pinned.Load() }
@@ -66,11 +81,27 @@ func (e *Entry) Lookup(now time.Time, mono, least time.Duration) (ossd.Credentia
 	return s.Creds, true
 }
 
-// Touch records that a caller was served at monotonic time mono.
-func (e *Entry) Touch(mono time.Duration) {
+// Touch records that a caller was served at monotonic time mono. It
+// reports whether the entry was parked (see Park), which it no longer is:
+// the caller should schedule it again.
+func (e *Entry) Touch(mono time.Duration) (unparked bool) {
 	e.lastAccess.Store(int64(mono))
 	e.served.Add(1)
+	return e.parked.Load() && e.Unpark()
 }
+
+// Park marks an entry that is left off the schedule until a caller uses it
+// again: an on-demand session nobody asked for since its last fetch.
+func (e *Entry) Park() { e.parked.Store(true) }
+
+// Unpark reports whether the entry was parked, and no longer is.
+func (e *Entry) Unpark() bool { return e.parked.CompareAndSwap(true, false) }
+
+// Parked reports whether the entry is parked.
+func (e *Entry) Parked() bool { return e.parked.Load() }
+
+// Gone reports whether the entry has left the cache.
+func (e *Entry) Gone() bool { return e.gone.Load() }
 
 // LastAccess returns the monotonic time a caller was last served, or 0.
 func (e *Entry) LastAccess() time.Duration { return time.Duration(e.lastAccess.Load()) }

@@ -19,13 +19,15 @@ import (
 // Defaults, from SPEC §5: clients refetch on every call once 180 s or less
 // remain, Node and Python once 15 min remain.
 const (
-	DefaultFloor    = 16 * time.Minute
-	DefaultHardMin  = 5 * time.Minute
-	DefaultMaxQPS   = 20
-	DefaultTimeout  = 5 * time.Second
-	defaultWorkers  = 4
-	maxBackoff      = 2 * time.Minute
-	maxThrottleWait = 5 * time.Minute
+	DefaultFloor        = 16 * time.Minute
+	DefaultHardMin      = 5 * time.Minute
+	DefaultMaxQPS       = 20
+	DefaultTimeout      = 5 * time.Second
+	DefaultOutageMargin = 5 * time.Minute
+	DefaultSpread       = 5 * time.Minute
+	defaultWorkers      = 4
+	maxBackoff          = 2 * time.Minute
+	maxThrottleWait     = 5 * time.Minute
 )
 
 // ErrNoCredentials is returned when no token with more than the hard minimum
@@ -42,8 +44,20 @@ type Options struct {
 	HardMin time.Duration
 	MaxQPS  float64
 	Timeout time.Duration // per fetch
-	Seed    uint64        // jitter seed; 0 = random
-	Workers int           // concurrent background fetches
+	// OutageMargin is how much lifetime above the floor a token still has
+	// when it is renewed at the latest: an STS outage that long costs
+	// callers nothing. Renewing later spends fewer AssumeRole calls.
+	OutageMargin time.Duration
+	// Spread is the window, ending at the renewal point, over which each
+	// renewal is placed at random, so that tokens fetched together do not
+	// renew together.
+	Spread time.Duration
+	// StartSpread is the window over which Start places the first fetches
+	// of the roles it pins; zero fetches them at once. A caller asking for
+	// a role not fetched yet never waits for its turn.
+	StartSpread time.Duration
+	Seed        uint64 // jitter seed; 0 = random
+	Workers     int    // concurrent background fetches
 	// Observer, if set, sees every fetch and every lookup (metrics).
 	Observer Observer
 }
@@ -70,12 +84,14 @@ type Refresher struct {
 	clock   clock.Clock
 	log     *slog.Logger
 	group   singleflight.Group
-	limiter *window
+	limiter *limiter
 	wake    chan struct{}
 
-	mu             sync.Mutex // guards rng and throttledUntil
+	mu             sync.Mutex // guards rng, throttledUntil, throttles and offset
 	rng            *rand.Rand
-	throttledUntil time.Duration // monotonic
+	throttledUntil time.Duration // monotonic; background renewal waits until then
+	throttles      int           // consecutive throttling answers
+	offset         time.Duration // STS's clock minus ours, at the last fetch
 }
 
 // New returns a Refresher. Zero durations and rates take the defaults.
@@ -92,6 +108,14 @@ func New(o Options) *Refresher {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.OutageMargin <= 0 {
+		o.OutageMargin = DefaultOutageMargin
+	}
+	if o.Spread < 0 {
+		o.Spread = 0
+	} else if o.Spread == 0 {
+		o.Spread = DefaultSpread
+	}
 	if o.Workers <= 0 {
 		o.Workers = defaultWorkers
 	}
@@ -105,11 +129,12 @@ func New(o Options) *Refresher {
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
+	clk := clock.Or(o.Clock)
 	return &Refresher{
 		o:       o,
-		clock:   clock.Or(o.Clock),
+		clock:   clk,
 		log:     o.Log.With("component", "refresher"),
-		limiter: newWindow(o.MaxQPS),
+		limiter: newLimiter(clk, o.MaxQPS),
 		wake:    make(chan struct{}, 1),
 		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
@@ -117,6 +142,21 @@ func New(o Options) *Refresher {
 
 // Floor returns the least remaining validity Get normally hands out.
 func (r *Refresher) Floor() time.Duration { return r.o.Floor }
+
+// HardMin returns the least remaining validity Get ever hands out.
+func (r *Refresher) HardMin() time.Duration { return r.o.HardMin }
+
+// Rate reports the AssumeRole calls per second the refresher allows itself
+// now: max_qps, or less after STS answered Throttling.
+func (r *Refresher) Rate() float64 { return r.limiter.Rate() }
+
+// ClockOffset reports how far STS's clock was ahead of ours (negative:
+// behind) at the last successful fetch.
+func (r *Refresher) ClockOffset() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.offset
+}
 
 // Get returns credentials for p with more than the floor left, or, while
 // renewal is failing, with more than the hard minimum left. It waits on STS
@@ -130,24 +170,26 @@ func (r *Refresher) Get(ctx context.Context, p ossd.Params) (ossd.Credentials, e
 func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
 	now, mono := r.clock.Now(), r.clock.Mono()
 	if c, ok := e.Lookup(now, mono, r.o.Floor); ok {
-		e.Touch(mono)
+		r.touch(e, mono)
 		r.o.Observer.Served("hit")
 		return c, nil
 	}
 	if c, ok := e.Lookup(now, mono, r.o.HardMin); ok {
 		// Degraded: renewal is late or failing. Serve the still-valid token
-		// and make sure a renewal is under way.
-		e.Touch(mono)
-		r.kick(e, mono)
+		// and make sure a renewal is due.
+		r.touch(e, mono)
+		r.overdue(e, mono)
 		r.o.Observer.Served("degraded")
 		return c, nil
 	}
-	if s := e.State(); s != nil && s.Err != nil && mono < s.RetryAt {
+	if s := e.State(); s != nil && s.Err != nil && mono < s.LastAttempt+demandRetry {
+		// Callers arriving just after a failure share its answer rather
+		// than each asking STS again.
 		r.o.Observer.Served("error")
 		return ossd.Credentials{}, r.noCreds(e, s.Err)
 	}
-	c, err := r.fetchWait(ctx, e)
-	if err == nil && !c.Valid(r.clock.Now(), r.o.HardMin) {
+	s, err := r.fetchWait(ctx, e)
+	if err == nil && !s.Creds.Valid(r.clock.Now(), r.o.HardMin) {
 		// STS issued a token that is already too short to hand out (a very
 		// short session, or a clock that runs ahead of STS's).
 		err = r.noCreds(e, &ossd.STSError{Code: "ossd.ShortToken", Message: "STS issued credentials with no more than the hard minimum left"})
@@ -156,144 +198,198 @@ func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credenti
 		r.o.Observer.Served("error")
 		return ossd.Credentials{}, err
 	}
-	e.Touch(r.clock.Mono())
+	// Counted as served, but not as a use since the fetch: a session asked
+	// for once is not renewed.
+	e.Touch(s.Fetched)
 	r.o.Observer.Served("miss")
-	return c, nil
+	return s.Creds, nil
+}
+
+// demandRetry is how soon after a failed attempt a caller without a token
+// makes STS try again: promptly, whatever the backoff of background
+// renewal, so that service resumes within seconds of STS recovering.
+const demandRetry = time.Second
+
+// touch records a use of e; a parked session goes back on the schedule.
+func (r *Refresher) touch(e *cache.Entry, mono time.Duration) {
+	if e.Touch(mono) {
+		r.reschedule(e, mono)
+	}
 }
 
 func (r *Refresher) noCreds(e *cache.Entry, err error) error {
 	return fmt.Errorf("%w for %s: %w", ErrNoCredentials, e.Params.RoleARN, err)
 }
 
-// kick starts a background renewal of e unless a backoff is in force or
-// another renewal is under way. The token is below the floor, so renewal
+// overdue makes a renewal of e due now unless a backoff is in force or one
+// was tried within overdueRetry: its token is below the floor, so renewal
 // is overdue whatever its schedule says.
-func (r *Refresher) kick(e *cache.Entry, mono time.Duration) {
-	if s := e.State(); s != nil && (mono < s.RetryAt || mono < s.LastAttempt+overdueRetry) {
+func (r *Refresher) overdue(e *cache.Entry, mono time.Duration) {
+	s := e.State()
+	at := mono
+	if s != nil {
+		at = max(at, s.RetryAt, s.LastAttempt+overdueRetry)
+	}
+	if due, ok := r.o.Cache.Due(e); ok && due <= at {
 		return
 	}
-	if r.throttled(mono) || !e.StartRenewal() {
-		return
-	}
-	go func() {
-		defer e.EndRenewal()
-		if _, err := r.fetch(context.Background(), e); err != nil {
-			r.log.Debug("background renewal failed", "role", e.Params.RoleARN, "err", err)
-		}
-	}()
+	r.o.Cache.Schedule(e, at)
+	r.notify()
 }
 
 // fetchWait fetches e through singleflight and waits for the result or ctx.
 // The fetch itself runs detached from ctx: one caller hanging up must not
 // fail the others.
-func (r *Refresher) fetchWait(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
+func (r *Refresher) fetchWait(ctx context.Context, e *cache.Entry) (*State, error) {
 	ch := r.group.DoChan(e.Key.String(), func() (any, error) {
 		// A caller that missed the cache just before a flight for the same
 		// key landed starts a new flight: look again before calling STS.
-		if c, ok := e.Lookup(r.clock.Now(), r.clock.Mono(), r.o.Floor); ok {
-			return c, nil
+		if s := e.State(); s != nil && s.Err == nil {
+			if _, ok := e.Lookup(r.clock.Now(), r.clock.Mono(), r.o.Floor); ok {
+				return s, nil
+			}
 		}
-		return r.doFetch(context.WithoutCancel(ctx), e)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.o.Timeout)
+		defer cancel()
+		if err := r.limiter.acquire(fctx); err != nil {
+			return nil, &ossd.STSError{Code: "ossd.RateLimited", Message: "local AssumeRole rate limit (sts.max_qps) left no slot in time"}
+		}
+		return r.doFetch(fctx, e)
 	})
 	select {
 	case res := <-ch:
-		c, _ := res.Val.(ossd.Credentials) // zero on error
 		if res.Err != nil {
-			return ossd.Credentials{}, r.noCreds(e, res.Err)
+			return nil, r.noCreds(e, res.Err)
 		}
-		return c, nil
-	case <-ctx.Done():
-		return ossd.Credentials{}, ctx.Err()
-	}
-}
-
-// fetch is fetchWait for background callers.
-func (r *Refresher) fetch(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
-	v, err, _ := r.group.Do(e.Key.String(), func() (any, error) { return r.doFetch(ctx, e) })
-	c, _ := v.(ossd.Credentials)
-	return c, err
-}
-
-// doFetch makes one rate-limited AssumeRole call and records its outcome.
-func (r *Refresher) doFetch(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
-	defer cancel()
-	sent, err := r.waitLimiter(ctx)
-	if err != nil {
-		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.RateLimited", Message: "local AssumeRole rate limit (sts.max_qps) left no slot in time"}
-	}
-	sent()
-	start := r.clock.Mono()
-	c, err := r.o.Fetcher.Fetch(ctx, e.Params)
-	now, mono := r.clock.Now(), r.clock.Mono()
-	if err == nil && !c.Valid(now, 0) {
-		err = &ossd.STSError{Code: "ossd.ExpiredOnArrival", Message: "STS returned credentials that are already expired or incomplete"}
-	}
-	r.o.Observer.Fetched(e.Key, err, mono-start)
-	r.record(e, c, err, now, mono)
-	if err != nil {
-		return ossd.Credentials{}, err
-	}
-	return c, nil
-}
-
-// waitLimiter takes a slot from the shared AssumeRole rate limit, waiting on
-// the injected clock, and returns a func to call as the request goes out.
-func (r *Refresher) waitLimiter(ctx context.Context) (sent func(), err error) {
-	slot, d := r.limiter.reserve(r.clock.Mono())
-	sent = func() { r.limiter.sent(slot, r.clock.Mono()) }
-	if d <= 0 {
-		return sent, nil
-	}
-	t := r.clock.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C():
-		return sent, nil
+		s := res.Val.(*State)
+		r.adopt(e, s)
+		return s, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-// record publishes the outcome of a fetch attempt on e, made at wall time
-// now and monotonic time mono.
-func (r *Refresher) record(e *cache.Entry, c ossd.Credentials, err error, now time.Time, mono time.Duration) {
-	old := e.State()
-	if err == nil {
-		life := c.Expiration.Sub(now)
-		e.SetState(&State{Creds: c, FetchedAt: now, Fetched: mono, RefreshAt: mono + r.refreshIn(life), LastAttempt: mono})
-		if life <= r.o.Floor {
-			r.log.Warn("STS issued a token shorter than the floor", "role", e.Params.RoleARN, "expires_in", life.Round(time.Second))
-		}
-		r.notify()
+// adopt gives e the state a flight recorded, when the flight was started
+// for another entry of the same key (e replaced one that was evicted or
+// re-pinned while the fetch was out) and e has nothing newer.
+func (r *Refresher) adopt(e *cache.Entry, s *State) {
+	if cur := e.State(); cur == s || (cur != nil && cur.LastAttempt >= s.LastAttempt) {
 		return
 	}
-	next := &State{LastAttempt: mono, Err: err, Failures: 1}
-	if old != nil {
-		next.Creds, next.FetchedAt, next.Fetched, next.RefreshAt = old.Creds, old.FetchedAt, old.Fetched, old.RefreshAt
-		next.Failures = old.Failures + 1
+	e.SetState(s)
+	r.reschedule(e, r.clock.Mono())
+}
+
+// fetch renews e for the background, holding a slot already taken from the
+// limiter, through the same singleflight as callers.
+func (r *Refresher) fetch(ctx context.Context, e *cache.Entry) (*State, error) {
+	ran := false
+	v, err, _ := r.group.Do(e.Key.String(), func() (any, error) {
+		ran = true
+		fctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+		defer cancel()
+		return r.doFetch(fctx, e)
+	})
+	if !ran {
+		// A caller's flight was under way and answered instead: the slot
+		// taken for this one never went out.
+		r.limiter.release(false, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := v.(*State)
+	r.adopt(e, s)
+	return s, nil
+}
+
+// doFetch makes one AssumeRole call, holding a limiter slot, records its
+// outcome on e and gives the slot back.
+func (r *Refresher) doFetch(ctx context.Context, e *cache.Entry) (*State, error) {
+	sentWall, sent := r.clock.Now(), r.clock.Mono()
+	c, err := r.o.Fetcher.Fetch(ctx, e.Params)
+	now, mono := r.clock.Now(), r.clock.Mono()
+	if err == nil && !c.Valid(now, 0) {
+		err = &ossd.STSError{Code: "ossd.ExpiredOnArrival", Message: "STS returned credentials that are already expired or incomplete"}
 	}
 	throttled := ossd.IsThrottled(err)
+	r.limiter.release(true, throttled)
+	r.o.Observer.Fetched(e.Key, err, mono-sent)
+	if err != nil {
+		return nil, r.failed(e, err, throttled, mono)
+	}
+	return r.succeeded(e, c, sentWall, sent, now, mono), nil
+}
+
+// succeeded records fresh credentials c on e, asked for at sentWall (wall)
+// and sent (monotonic) and received at now and mono.
+func (r *Refresher) succeeded(e *cache.Entry, c ossd.Credentials, sentWall time.Time, sent time.Duration, now time.Time, mono time.Duration) *State {
+	if limit := sentWall.Add(e.Params.Duration); c.Expiration.After(limit.Add(offsetWarning)) {
+		// STS's clock runs well ahead of ours, and so of our callers' (they
+		// share this host's clock): its Expiration would tell them the token
+		// lasts longer than it does. Serve the lifetime asked for.
+		c.Expiration = limit.UTC().Truncate(time.Second)
+	}
+	s := &State{Creds: c, FetchedAt: now, Fetched: mono, LastAttempt: mono,
+		// Never believe more life than was asked for, measured from when the
+		// request left on the clock that does not step: a server clock
+		// ahead of ours would otherwise make a token look longer-lived.
+		Deadline: sent + e.Params.Duration}
+	life := s.Remaining(now, mono)
+	s.RefreshAt = mono + r.refreshIn(life)
+	e.SetState(s)
+	r.o.Cache.Schedule(e, s.RefreshAt)
+	r.mu.Lock()
+	r.throttles = 0
+	r.mu.Unlock()
+	r.noteOffset(c, sentWall, now)
+	if life <= r.o.Floor {
+		r.log.Warn("STS issued a token shorter than the floor", "role", e.Params.RoleARN, "expires_in", life.Round(time.Second))
+	}
+	r.notify()
+	return s
+}
+
+// failed records a failed attempt on e at monotonic time mono and returns
+// err.
+func (r *Refresher) failed(e *cache.Entry, err error, throttled bool, mono time.Duration) error {
+	old := e.State()
+	next := &State{LastAttempt: mono, Err: err, Failures: 1}
+	if old != nil {
+		next.Creds, next.FetchedAt, next.Fetched, next.RefreshAt, next.Deadline = old.Creds, old.FetchedAt, old.Fetched, old.RefreshAt, old.Deadline
+		next.Failures = old.Failures + 1
+	}
 	wait := r.backoff(next.Failures, throttled)
-	next.RetryAt = mono + wait
 	if throttled {
+		// Throttling is about the account, not the role: pause all
+		// background renewal, longer with each throttling answer in a row.
 		r.mu.Lock()
-		r.throttledUntil = max(r.throttledUntil, next.RetryAt)
+		r.throttles++
+		n := r.throttles
+		r.mu.Unlock()
+		wait = max(wait, r.backoff(n, true))
+		r.mu.Lock()
+		r.throttledUntil = max(r.throttledUntil, mono+wait)
 		r.mu.Unlock()
 	}
+	next.RetryAt = mono + wait
 	e.SetState(next)
+	r.o.Cache.Schedule(e, next.RetryAt)
 	r.log.Warn("AssumeRole failed", "role", e.Params.RoleARN, "session", e.Params.SessionName,
 		"code", ossd.ErrorCode(err), "err", err, "failures", next.Failures, "retry_in", wait.Round(time.Millisecond))
 	r.notify()
+	return err
 }
 
 // State is an alias so callers of this package need not import cache.
 type State = cache.State
 
-func (r *Refresher) throttled(mono time.Duration) bool {
+// throttled reports whether background renewal is paused at mono, and
+// until when.
+func (r *Refresher) throttled(mono time.Duration) (bool, time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return mono < r.throttledUntil
+	return mono < r.throttledUntil, r.throttledUntil
 }
 
 func (r *Refresher) notify() {

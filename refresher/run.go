@@ -25,6 +25,9 @@ func (r *Refresher) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		next := r.RefreshDue(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
 		t.Stop()
 		t.Reset(max(next-r.clock.Mono(), 0))
 		select {
@@ -36,82 +39,151 @@ func (r *Refresher) Run(ctx context.Context) error {
 	}
 }
 
-// RefreshDue renews every entry that is due at the current time, waits for
-// those renewals, and reports the monotonic time the next one is due.
+// RefreshDue deals with every entry that is due at the current time, as far
+// as the rate limit allows now, waits for the fetches it started, and
+// reports the monotonic time something is next due. It never waits for the
+// rate limit: what it cannot fetch now stays due, and the time it reports
+// is when a slot comes free. While STS has throttled us it fetches nothing
+// and reports when the pause ends.
 func (r *Refresher) RefreshDue(ctx context.Context) time.Duration {
-	now, mono := r.clock.Now(), r.clock.Mono()
-	next := mono + idle
-	var due []*cache.Entry
-	throttled := r.throttled(mono)
-	for _, e := range r.o.Cache.Entries() {
-		at, ok := r.dueAt(e, now, mono)
-		if !ok {
-			continue
-		}
-		if at > mono || throttled {
-			next = min(next, at)
-			continue
-		}
-		due = append(due, e)
-	}
-	if throttled {
-		r.mu.Lock()
-		next = min(next, r.throttledUntil)
-		r.mu.Unlock()
-	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.o.Workers)
-	for _, e := range due {
-		if gctx.Err() != nil || r.throttled(r.clock.Mono()) {
+	var batch [1]*cache.Entry
+	for gctx.Err() == nil {
+		mono := r.clock.Mono()
+		if paused, _ := r.throttled(mono); paused {
 			break
 		}
+		due := r.o.Cache.PopDue(mono, 1, batch[:0])
+		if len(due) == 0 {
+			break
+		}
+		e := due[0]
+		if !r.renewable(e, r.clock.Now(), mono) {
+			continue
+		}
+		if !r.limiter.tryAcquire(mono) {
+			r.o.Cache.Schedule(e, mono) // still due, first in line
+			break
+		}
+		e.StartRenewal()
 		g.Go(func() error {
-			_, err := r.fetch(gctx, e)
-			_ = err // recorded on the entry by doFetch; background renewal never fails the loop
+			defer e.EndRenewal()
+			// The outcome is recorded on the entry; background renewal never
+			// fails the loop.
+			_, _ = r.fetch(gctx, e)
 			return nil
 		})
 	}
 	_ = g.Wait() // the goroutines return nil
-	now, mono = r.clock.Now(), r.clock.Mono()
-	for _, e := range due {
-		if at, ok := r.dueAt(e, now, mono); ok {
-			next = min(next, at)
-		}
-	}
-	return next
+	return r.nextDue()
 }
 
-// dueAt reports the monotonic time e should next be fetched in the
-// background, and whether it should be at all. A token already below the
-// floor is due now, whatever its schedule said: the wall clock may have
-// jumped. On-demand sessions are renewed only while callers keep using
-// them; idle ones simply expire.
-func (r *Refresher) dueAt(e *cache.Entry, now time.Time, mono time.Duration) (time.Duration, bool) {
+// nextDue reports when RefreshDue has something to do: the earliest due
+// entry, but not before a throttling pause ends or a rate-limit slot comes
+// free. With nothing scheduled, or only an answer still out able to free a
+// slot (its arrival wakes Run), it is idle from now.
+func (r *Refresher) nextDue() time.Duration {
+	mono := r.clock.Mono()
+	at, ok := r.o.Cache.NextDue()
+	if !ok {
+		return mono + idle
+	}
+	if paused, until := r.throttled(mono); paused {
+		return max(at, until)
+	}
+	if at > mono {
+		return at
+	}
+	if free := r.limiter.nextFree(mono); free != noSlot {
+		return free
+	}
+	return mono + idle
+}
+
+// renewable decides what to do with an entry that has come due, at wall
+// time now and monotonic time mono: it reports true if it should be
+// fetched. An on-demand session that nobody used since its last fetch is
+// not renewed: it is parked, to be scheduled again by its next use, or
+// dropped from the cache once its token has no more than the hard minimum
+// left.
+func (r *Refresher) renewable(e *cache.Entry, now time.Time, mono time.Duration) bool {
 	s := e.State()
 	switch {
+	case e.Gone():
+		return false
+	case e.Pinned():
+		return true
 	case s == nil:
-		return 0, e.Pinned() // a pinned entry not yet fetched is due now
-	case s.Err != nil:
-		if !e.Pinned() && e.LastAccess() <= s.LastAttempt {
-			return 0, false
-		}
-		return s.RetryAt, true
-	case !e.Pinned() && e.LastAccess() <= s.Fetched:
-		return 0, false
-	case s.Remaining(now, mono) <= r.o.Floor:
-		return min(s.RefreshAt, s.LastAttempt+overdueRetry), true
+		return false // a caller is fetching it
 	}
-	return s.RefreshAt, true
+	since := s.Fetched
+	if s.Err != nil {
+		since = s.LastAttempt
+	}
+	if e.LastAccess() > since {
+		return true // used since: renew
+	}
+	var left time.Duration
+	if s.Creds.Valid(now, 0) {
+		left = s.Remaining(now, mono)
+	}
+	if left <= r.o.HardMin {
+		r.o.Cache.Remove(e)
+		return false
+	}
+	e.Park()
+	if e.LastAccess() > since && e.Unpark() {
+		return true // used between the look and the park
+	}
+	r.o.Cache.Schedule(e, mono+left-r.o.HardMin) // when to drop it, unless used again
+	return false
 }
 
-// Warm fetches ps (the configured roles) once, in parallel within the rate
-// limit, pinning each in the cache. It returns the errors by key; a role
-// that fails stays pinned and is retried by Run.
-func (r *Refresher) Warm(ctx context.Context, ps []ossd.Params) map[ossd.Key]error {
+// reschedule puts e back on the schedule after a use, at the time its state
+// says it is due, or now if that has passed.
+func (r *Refresher) reschedule(e *cache.Entry, mono time.Duration) {
+	at := mono
+	if s := e.State(); s != nil {
+		if s.Err != nil {
+			at = max(at, s.RetryAt)
+		} else {
+			at = max(at, s.RefreshAt)
+		}
+	}
+	r.o.Cache.Schedule(e, at)
+	r.notify()
+}
+
+// Start pins ps (the configured roles) in the cache and schedules the first
+// fetch of each one that has no token with more than the floor left, at
+// once or spread over StartSpread. It does not wait: a caller asking for a
+// role not fetched yet fetches it at once, ahead of the others. It returns
+// the pinned entries, in the order of ps.
+func (r *Refresher) Start(ps []ossd.Params) []*cache.Entry {
+	now, mono := r.clock.Now(), r.clock.Mono()
 	entries := make([]*cache.Entry, len(ps))
 	for i, p := range ps {
-		entries[i] = r.o.Cache.Pin(p)
+		e := r.o.Cache.Pin(p)
+		entries[i] = e
+		if _, ok := e.Lookup(now, mono, r.o.Floor); ok {
+			r.reschedule(e, mono)
+			continue
+		}
+		if _, scheduled := r.o.Cache.Due(e); !scheduled || e.State() == nil {
+			r.o.Cache.Schedule(e, r.startAt(mono))
+		}
 	}
+	r.notify()
+	return entries
+}
+
+// Warm pins ps and fetches, in parallel within the rate limit, each one
+// that has no token with more than the floor left, waiting for the
+// results. It returns the errors by key; a role that fails stays pinned and
+// is retried by Run.
+func (r *Refresher) Warm(ctx context.Context, ps []ossd.Params) map[ossd.Key]error {
+	entries := r.Start(ps)
 	errs := make([]error, len(entries))
 	var g errgroup.Group
 	g.SetLimit(max(r.o.Workers, 8))
@@ -120,7 +192,7 @@ func (r *Refresher) Warm(ctx context.Context, ps []ossd.Params) map[ossd.Key]err
 			continue
 		}
 		g.Go(func() error {
-			_, errs[i] = r.fetch(ctx, e)
+			_, errs[i] = r.fetchWait(ctx, e)
 			return nil
 		})
 	}
@@ -131,7 +203,6 @@ func (r *Refresher) Warm(ctx context.Context, ps []ossd.Params) map[ossd.Key]err
 			out[entries[i].Key] = err
 		}
 	}
-	r.notify()
 	return out
 }
 

@@ -1,18 +1,41 @@
 package refresher
 
-import "time"
+import (
+	"time"
+
+	"github.com/ossd/ossd"
+)
 
 // refreshIn reports how long after a fetch credentials with lifetime life
-// should be renewed: at half their lifetime, moved by up to a tenth of it
-// either way so that roles fetched together spread out, and always before
-// the floor is reached.
+// should be renewed.
+//
+// The renewal point is the later of half the lifetime and the moment the
+// token has floor + OutageMargin left: late enough that a long-lived token
+// costs few AssumeRole calls, early enough that an STS outage of
+// OutageMargin costs callers nothing (and one of OutageMargin plus floor
+// minus hard minimum costs them only older tokens). It is never later than
+// a twentieth of the lifetime before the floor. The renewal is placed at
+// random within Spread before that point, so that tokens fetched together
+// spread their renewals over a window instead of repeating their burst.
 func (r *Refresher) refreshIn(life time.Duration) time.Duration {
-	jitter := time.Duration((r.float64()*2 - 1) * float64(life/10))
-	in := life/2 + jitter
-	if latest := life - r.o.Floor - life/20; in > latest && latest > 0 {
-		in = latest
+	point := max(life/2, life-r.o.Floor-r.o.OutageMargin)
+	if latest := life - r.o.Floor - life/20; latest > 0 {
+		point = min(point, latest)
+	} else {
+		point = life / 2 // shorter than the floor: renew at half life
 	}
-	return in
+	window := min(r.o.Spread, point/2)
+	return max(0, point-time.Duration(r.float64()*float64(window)))
+}
+
+// startAt reports when, after a start at monotonic time mono, the first
+// fetch of a pinned role should go out: at once, or at random within
+// StartSpread.
+func (r *Refresher) startAt(mono time.Duration) time.Duration {
+	if r.o.StartSpread <= 0 {
+		return mono
+	}
+	return mono + time.Duration(r.float64()*float64(r.o.StartSpread))
 }
 
 // backoff returns the wait before attempt n+1 after n consecutive failures:
@@ -36,4 +59,32 @@ func (r *Refresher) float64() float64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.rng.Float64()
+}
+
+// offsetWarning is how far STS's clock may be from ours before it is
+// reported: tokens are judged by both clocks, so a small offset is harmless.
+const offsetWarning = time.Minute
+
+// noteOffset records how far STS's clock is from ours, from the time its
+// answer says it was sent, and logs it when it exceeds offsetWarning.
+func (r *Refresher) noteOffset(c ossd.Credentials, sent, received time.Time) {
+	if c.ServerTime.IsZero() {
+		return
+	}
+	offset := c.ServerTime.Sub(sent.Add(received.Sub(sent) / 2)).Round(time.Second)
+	r.mu.Lock()
+	prev := r.offset
+	r.offset = offset
+	r.mu.Unlock()
+	if abs(offset) > offsetWarning && abs(offset-prev) > offsetWarning/2 {
+		r.log.Warn("STS's clock differs from ours; tokens are served for no longer than the lifetime asked for, by our monotonic clock",
+			"clock_offset", offset.String())
+	}
+}
+
+func abs(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
