@@ -23,7 +23,7 @@ func TestLimiterAtSTS(t *testing.T) {
 		var arrivals []time.Duration
 		q := &events{}
 		calls := min(600, 100*int(qps)) // a few dozen seconds of calls at any rate
-		for i := range calls { // callers arriving every few milliseconds
+		for i := range calls {          // callers arriving every few milliseconds
 			heap.Push(q, event{at: clk.Mono() + time.Duration(i)*3*time.Millisecond})
 		}
 		for q.Len() > 0 {
