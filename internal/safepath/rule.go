@@ -24,7 +24,7 @@ type UnsafeError struct {
 }
 
 func (e *UnsafeError) Error() string {
-	return fmt.Sprintf("%s %s (owner %s, mode %s): %s", e.Path, e.Reason, Owner(e.UID), modeText(e.Mode), e.Fix)
+	return fmt.Sprintf("%s (owner %s, mode %s) %s: %s", e.Path, Owner(e.UID), modeText(e.Mode), e.Reason, e.Fix)
 }
 
 // Is reports whether target is [ErrUnsafe].
@@ -49,10 +49,8 @@ func modeText(m fs.FileMode) string {
 	}
 	s := fmt.Sprintf("%04o", p)
 	switch m.Type() {
-	case fs.ModeDir, 0:
+	case fs.ModeDir, fs.ModeSymlink, 0: // a link's type is in the reason
 		return s
-	case fs.ModeSymlink:
-		return s + ", symbolic link"
 	case fs.ModeSocket:
 		return s + ", socket"
 	}
@@ -106,7 +104,7 @@ func (c Checker) dirProblem(path string, e entry) *UnsafeError {
 	case !e.mode.IsDir():
 		u.Reason, u.Fix = "is not a directory", "give a path whose every component is a directory"
 	case !c.trusted(e.uid):
-		u.Reason = "is owned by " + Owner(e.uid) + ", not by " + c.owners()
+		u.Reason = "is not owned by " + c.owners()
 		u.Fix = "whoever owns a directory on the path can replace what is below it: chown root " + path + ", or use a private directory such as /run/ossd"
 	case e.mode.Perm()&0o022 != 0 && !shared(e):
 		u.Reason = "is writable by group or others and is not a root-owned sticky directory"
@@ -127,7 +125,7 @@ func (c Checker) fileProblem(path string, e entry) *UnsafeError {
 	case !e.mode.IsRegular():
 		u.Reason, u.Fix = "is not a regular file", "remove it, or give the path of a regular file"
 	case e.uid != c.UID:
-		u.Reason, u.Fix = "is owned by "+Owner(e.uid)+", not by "+c.self(), "remove it, or chown it to "+c.self()
+		u.Reason, u.Fix = "is not owned by "+c.self(), "remove it, or chown it to "+c.self()
 	case e.mode.Perm()&0o077 != 0:
 		u.Reason, u.Fix = "has permission bits for group or others", "chmod 600 "+path
 	default:
@@ -146,17 +144,22 @@ func (c Checker) entryProblem(path string, e entry) *UnsafeError {
 	if c.trusted(e.uid) {
 		return nil
 	}
-	return &UnsafeError{Path: path, UID: e.uid, Mode: e.mode, Reason: "is owned by " + Owner(e.uid) + ", not by " + c.owners(),
+	return &UnsafeError{Path: path, UID: e.uid, Mode: e.mode, Reason: "is not owned by " + c.owners(),
 		Fix: "ossd will neither use nor remove it: remove it as root, or use a private directory such as /run/ossd"}
 }
 
 // self names the uid ossd runs as.
-func (c Checker) self() string { return "ossd's own " + Owner(c.UID) }
+func (c Checker) self() string {
+	if c.UID == 0 {
+		return "root (ossd's own uid)"
+	}
+	return "ossd's own " + Owner(c.UID)
+}
 
 // owners names the owners the rule trusts.
 func (c Checker) owners() string {
 	if c.UID == 0 {
-		return "root (ossd's own uid)"
+		return "root"
 	}
 	return "root or " + c.self()
 }

@@ -194,7 +194,7 @@ func TestStickyDir(t *testing.T) {
 	os.Mkdir(theirs, 0o700)
 	os.Chown(theirs, attacker, attacker)
 	_, err = c.MkdirAll("/tmp/theirs/ossd")
-	wantUnsafe(t, err, theirs, "owned by uid 4701")
+	wantUnsafe(t, err, theirs, "(owner uid 4701, mode 0700) is not owned by root")
 	os.Chmod(tmp, 0o777)
 	_, err = c.OpenDir("/tmp/ours")
 	wantUnsafe(t, err, tmp, "writable by group or others")
@@ -210,7 +210,7 @@ func TestForeignOwnerRefused(t *testing.T) {
 	os.Chmod(gp, 0o755)
 	os.Chown(gp, attacker, attacker)
 	_, err := c.OpenDir("/gp/ossd")
-	wantUnsafe(t, err, gp, "owned by uid 4701")
+	wantUnsafe(t, err, gp, "(owner uid 4701, mode 0755) is not owned by root")
 	if !strings.Contains(err.Error(), "chown root "+gp) {
 		t.Errorf("err = %v, want it to say what to do", err)
 	}
@@ -228,7 +228,7 @@ func TestOpenFileRefusesForeignFile(t *testing.T) {
 	}
 	defer d.Close()
 	_, err = d.OpenFile("audit.log", os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	wantUnsafe(t, err, p, "owned by uid 4701")
+	wantUnsafe(t, err, p, "(owner uid 4701, mode 0600) is not owned by root (ossd's own uid)")
 	if err := d.CheckEntry("audit.log"); err == nil {
 		t.Error("CheckEntry accepted another user's file")
 	}
