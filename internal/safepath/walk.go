@@ -129,11 +129,8 @@ func (d *Dir) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error
 	path := filepath.Join(d.path, name)
 	// O_NONBLOCK: a FIFO planted here must not hang the open; it is refused below.
 	fd, err := unix.Openat(int(d.f.Fd()), name, flag|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, uint32(perm.Perm()))
-	if errors.Is(err, unix.ELOOP) {
+	if err != nil { // ELOOP for a link; the kernel may say EACCES first for another user's link in a sticky directory
 		return nil, d.entryError(name, err, d.c.fileProblem)
-	}
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -165,7 +162,9 @@ func (d *Dir) entryError(name string, openErr error, problem func(string, entry)
 	var st unix.Stat_t
 	err := unix.Fstatat(int(d.f.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	switch {
-	case errors.Is(err, unix.ENOENT) && openErr == nil:
+	case err != nil && openErr != nil:
+		return &fs.PathError{Op: "open", Path: path, Err: openErr}
+	case errors.Is(err, unix.ENOENT):
 		return nil
 	case err != nil:
 		return &fs.PathError{Op: "stat", Path: path, Err: err}
