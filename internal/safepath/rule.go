@@ -3,11 +3,10 @@ package safepath
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os/user"
-	"strconv"
-
 	"golang.org/x/sys/unix"
+	"io/fs"
+
+	"github.com/ossd/ossd/internal/uidname"
 )
 
 // ErrUnsafe is matched (errors.Is) by every *[UnsafeError].
@@ -24,21 +23,11 @@ type UnsafeError struct {
 }
 
 func (e *UnsafeError) Error() string {
-	return fmt.Sprintf("%s (owner %s, mode %s) %s: %s", e.Path, Owner(e.UID), modeText(e.Mode), e.Reason, e.Fix)
+	return fmt.Sprintf("%s (owner %s, mode %s) %s: %s", e.Path, uidname.String(e.UID), modeText(e.Mode), e.Reason, e.Fix)
 }
 
 // Is reports whether target is [ErrUnsafe].
 func (e *UnsafeError) Is(target error) bool { return target == ErrUnsafe }
-
-// Owner renders uid as "uid 1001 (alice)", or "uid 1001" when it has no
-// name on this host.
-func Owner(uid uint32) string {
-	id := strconv.FormatUint(uint64(uid), 10)
-	if u, err := user.LookupId(id); err == nil && u.Username != "" {
-		return "uid " + id + " (" + u.Username + ")"
-	}
-	return "uid " + id
-}
 
 // modeText is the octal permission bits with the sticky bit, and the type
 // when it is not a directory or a regular file.
@@ -153,7 +142,7 @@ func (c Checker) self() string {
 	if c.UID == 0 {
 		return "root (ossd's own uid)"
 	}
-	return "ossd's own " + Owner(c.UID)
+	return "ossd's own " + uidname.String(c.UID)
 }
 
 // owners names the owners the rule trusts.
