@@ -33,10 +33,12 @@ func unchanged(t *testing.T, path string) {
 
 func wantRefusal(t *testing.T, path, want string) {
 	t.Helper()
-	_, closer, err := audit.Open(path, nil, nil)
+	l, closer, err := audit.Open(path, nil, nil)
 	if err == nil {
+		l.Log(audit.Event{Kind: audit.KindDeny, Role: "reader", Result: "AccessDenied"}) // what the daemon would write
 		closer.Close()
-		t.Fatalf("Open(%s) accepted it, want a refusal saying %q", path, want)
+		t.Errorf("Open(%s) accepted it, want a refusal saying %q", path, want)
+		return
 	}
 	if !errors.Is(err, safepath.ErrUnsafe) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Open(%s) = %v, want a refusal saying %q", path, err, want)
