@@ -94,10 +94,10 @@ func (c Checker) dirProblem(path string, e entry) *UnsafeError {
 		u.Reason, u.Fix = "is not a directory", "give a path whose every component is a directory"
 	case !c.trusted(e.uid):
 		u.Reason = "is not owned by " + c.owners()
-		u.Fix = "whoever owns a directory on the path can replace what is below it: chown root " + path + ", or use a private directory such as /run/ossd"
+		u.Fix = "whoever owns a directory on the path can replace what is below it: chown root " + path + ", or use a directory only root and ossd may write to, such as systemd's RuntimeDirectory= or $XDG_RUNTIME_DIR/ossd"
 	case e.mode.Perm()&0o022 != 0 && !shared(e):
 		u.Reason = "is writable by group or others and is not a root-owned sticky directory"
-		u.Fix = "whoever can write to a directory on the path can replace what is below it: chmod go-w " + path + ", or use a private directory such as /run/ossd"
+		u.Fix = "whoever can write to a directory on the path can replace what is below it: chmod go-w " + path + " (or chmod +t, if it must stay shared like /tmp), or use a directory only root and ossd may write to, such as systemd's RuntimeDirectory= or $XDG_RUNTIME_DIR/ossd"
 	default:
 		return nil
 	}
@@ -134,7 +134,7 @@ func (c Checker) entryProblem(path string, e entry) *UnsafeError {
 		return nil
 	}
 	return &UnsafeError{Path: path, UID: e.uid, Mode: e.mode, Reason: "is not owned by " + c.owners(),
-		Fix: "ossd will neither use nor remove it: remove it as root, or use a private directory such as /run/ossd"}
+		Fix: "ossd will neither use nor remove it: remove it as root, or use a directory only root and ossd may write to, such as systemd's RuntimeDirectory= or $XDG_RUNTIME_DIR/ossd"}
 }
 
 // self names the uid ossd runs as.
