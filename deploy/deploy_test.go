@@ -132,6 +132,18 @@ func TestSidecar(t *testing.T) {
 		t.Errorf("metadata-address runs %q", cmd)
 	}
 	rootHelper(t, init, "NET_ADMIN")
+	// The emptyDir is 0777; ossd accepts it once it is sticky, like /tmp.
+	dirInit := p.container(t, "socket-dir")
+	if cmd := strings.Join(dirInit.Command, " "); cmd != "chmod 1777 "+filepath.Dir(cfg.Server.Socket) {
+		t.Errorf("socket-dir runs %q, want chmod 1777 on the socket's directory", cmd)
+	}
+	if v, _ := p.mountOf(t, dirInit, filepath.Dir(cfg.Server.Socket)); v.EmptyDir == nil {
+		t.Error("socket-dir does not mount the socket's emptyDir")
+	}
+	if slices.IndexFunc(p.InitContainers, func(c container) bool { return c.Name == "socket-dir" }) > slices.IndexFunc(p.InitContainers, func(c container) bool { return c.Name == "ossd" }) {
+		t.Error("socket-dir runs after ossd starts")
+	}
+	rootHelper(t, dirInit)
 
 	// ossd: a native sidecar, probed on its socket, in a writable runtime dir.
 	if ossd.RestartPolicy != "Always" || p.container(t, "app") == nil {
@@ -220,6 +232,9 @@ func TestDaemonSet(t *testing.T) {
 	}
 	if i := slices.IndexFunc(app.Env, func(e envVar) bool { return e.Name == "OSSD_SOCKET" }); i < 0 || app.Env[i].Value != sock {
 		t.Errorf("client OSSD_SOCKET is not %s", sock)
+	}
+	if i := slices.IndexFunc(app.Env, func(e envVar) bool { return e.Name == "OSSD_DAEMON_UID" }); i < 0 || app.Env[i].Value != strconv.Itoa(imageUser) {
+		t.Errorf("client OSSD_DAEMON_UID is not %d: the client refuses a socket served by ossd's uid", imageUser)
 	}
 	if cfg.Server.FileMode() != 0o660 || !slices.Contains(cp.SecurityContext.SupplementalGroups, imageUser) {
 		t.Errorf("socket mode %v and client groups %v: the client cannot connect", cfg.Server.FileMode(), cp.SecurityContext.SupplementalGroups)

@@ -99,9 +99,11 @@ func sidecarPod(t *testing.T, bin string) {
 			if !strings.HasPrefix(m.MountPath, "/run/") {
 				t.Fatalf("emptyDir at %s: this test provides them under /run only", m.MountPath)
 			}
-			os.MkdirAll(m.MountPath, 0o777) // an emptyDir is world-writable
+			os.MkdirAll(m.MountPath, 0o700)
+			os.Chmod(m.MountPath, 0o777) // as the kubelet makes an emptyDir
 		}
 	}
+	run(t, p.container(t, "socket-dir").Command...)
 
 	cm := find(t, objs, "ConfigMap", servesConfig(t, p, ossd))
 	cfg := parseConfig(t, cm)

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/safepath"
 )
 
 // KeyFile is the name of the credentials-URI key in the state directory.
@@ -54,44 +55,39 @@ func (Key) LogValue() slog.Value { return slog.StringValue(ossd.Redacted) }
 // LoadKey reads the Key in dir/uri.key, creating dir (0700) and the file
 // (0600) when missing, so that the URLs survive restarts. Two daemons
 // starting at once agree on one key: the file appears atomically and is
-// never replaced. It refuses a key file that group or others can access,
-// or one that is malformed.
+// never replaced. dir must be absolute and pass the [safepath] rule; the key
+// file is read without following a link, and refused unless it is a regular
+// file of ours that group and others cannot access, and well formed.
 func LoadKey(dir string) (*Key, error) {
-	path := filepath.Join(dir, KeyFile)
-	k, err := readKey(path)
+	if !filepath.IsAbs(dir) {
+		return nil, fmt.Errorf("state dir %s: not an absolute path", dir)
+	}
+	d, err := safepath.Default().MkdirAll(dir)
+	if err != nil {
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	defer d.Close() // O_PATH: nothing to flush
+	k, err := readKey(d)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return k, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create state dir: %w", err)
-	}
-	if err := createKey(path, NewKey()); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := createKey(filepath.Join(dir, KeyFile), NewKey()); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, err
 	}
-	return readKey(path) // ours, or the one a concurrent start created first
+	return readKey(d) // ours, or the one a concurrent start created first
 }
 
-func readKey(path string) (*Key, error) {
-	f, err := os.Open(path)
+func readKey(d *safepath.Dir) (*Key, error) {
+	f, err := d.OpenFile(KeyFile, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read uri key: %w", err)
 	}
 	defer f.Close() // read-only: a close error loses nothing
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read uri key: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("read uri key: %s is not a regular file", path)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("read uri key: %s is accessible to group or others (mode %04o): chmod 600 it", path, perm)
-	}
 	buf := make([]byte, 2*keyBytes+2)
 	n, _ := f.Read(buf) // a short or failed read shows as a malformed key below
 	b, err := hex.DecodeString(strings.TrimSpace(string(buf[:n])))
 	if err != nil || len(b) != keyBytes {
-		return nil, fmt.Errorf("read uri key: %s is malformed (want %d hex digits); remove it to make a new key, which changes every credentials URI", path, 2*keyBytes)
+		return nil, fmt.Errorf("read uri key: %s is malformed (want %d hex digits); remove it to make a new key, which changes every credentials URI", f.Name(), 2*keyBytes)
 	}
 	k := new(Key)
 	copy(k.k[:], b)

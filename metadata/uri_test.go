@@ -209,3 +209,30 @@ func TestLoadKeyRefuses(t *testing.T) {
 		})
 	}
 }
+
+// The key is read through no link, and from no directory another user
+// could swap: he would choose the key, and so every credentials URI.
+func TestLoadKeyRefusesUnsafePaths(t *testing.T) {
+	dir := t.TempDir()
+	theirs := filepath.Join(t.TempDir(), "their.key")
+	os.WriteFile(theirs, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
+	os.Symlink(theirs, filepath.Join(dir, metadata.KeyFile))
+	if _, err := metadata.LoadKey(dir); err == nil || !strings.Contains(err.Error(), "is a symbolic link to "+theirs) {
+		t.Errorf("LoadKey through a link = %v, want a refusal", err)
+	}
+	if _, err := metadata.LoadKey("state"); err == nil || !strings.Contains(err.Error(), "not an absolute path") {
+		t.Errorf("LoadKey(relative) = %v, want a refusal", err)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a directory owned by another uid")
+	}
+	parent := filepath.Join(t.TempDir(), "theirs")
+	os.Mkdir(parent, 0o755)
+	os.Chown(parent, testenv.Attacker, testenv.Attacker)
+	if _, err := metadata.LoadKey(filepath.Join(parent, "ossd")); err == nil || !strings.Contains(err.Error(), parent+" (owner uid 4701, mode 0755) is not owned by root") {
+		t.Errorf("LoadKey under another user's directory = %v, want a refusal", err)
+	}
+	if _, err := os.Stat(filepath.Join(parent, "ossd")); err == nil {
+		t.Error("LoadKey created the state directory under another user's directory")
+	}
+}

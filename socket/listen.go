@@ -7,8 +7,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/ossd/ossd/internal/safepath"
 )
 
 // ErrSocketInUse is returned when another process answers on the socket.
@@ -20,15 +21,15 @@ type ListenOptions struct {
 	GID  int         // -1 to leave the group alone
 }
 
-// Listen creates the parent directory (0700) if needed and listens on path.
+// Listen listens on path. Every directory from / down to the socket's must
+// pass the [safepath] rule (real directories, owned by root or us, not
+// writable by others unless root's and sticky); missing ones are created
+// 0700, each inside one that passed. A stale socket left there is replaced.
 func Listen(path string, o ListenOptions) (net.Listener, error) {
 	if o.Mode == 0 {
 		o.Mode = 0o600
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("listen %s: %w", path, err)
-	}
-	if err := checkParent(filepath.Dir(path), os.Geteuid()); err != nil {
+	if err := checkDir(path); err != nil {
 		return nil, err
 	}
 	if err := clearStale(path); err != nil {
@@ -51,6 +52,26 @@ func Listen(path string, o ListenOptions) (net.Listener, error) {
 	return ln, nil
 }
 
+// checkDir applies the safepath rule to the socket's directory, creating
+// it if missing, and to an entry already at path: whoever could replace the
+// socket could collect what clients send, or serve them credentials of
+// their choosing.
+func checkDir(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", path, err)
+	}
+	d, err := safepath.Default().MkdirAll(filepath.Dir(abs))
+	if err != nil {
+		return fmt.Errorf("listen %s: refusing the socket directory: %w", path, err)
+	}
+	defer d.Close() // O_PATH: nothing to flush
+	if err := d.CheckEntry(filepath.Base(abs)); err != nil {
+		return fmt.Errorf("listen %s: %w", path, err)
+	}
+	return nil
+}
+
 // clearStale removes a socket at path that nobody answers on.
 func clearStale(path string) error {
 	fi, err := os.Lstat(path)
@@ -69,24 +90,6 @@ func clearStale(path string) error {
 	}
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("remove stale socket %s: %w", path, err)
-	}
-	return nil
-}
-
-// checkParent refuses a socket directory that another user owns and anyone
-// may write to: whoever owns it could swap the socket for their own and
-// collect what clients send, or serve them credentials of their choosing.
-func checkParent(dir string, euid int) error {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return nil
-	}
-	if fi.Mode().Perm()&0o002 != 0 && int(st.Uid) != euid {
-		return fmt.Errorf("listen: socket directory %s is writable by everyone and owned by uid %d, not us (uid %d); use a private directory such as $XDG_RUNTIME_DIR/ossd or /run/ossd", dir, st.Uid, euid)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -234,24 +235,48 @@ func TestListenRefusals(t *testing.T) {
 	})
 }
 
-func TestListenRefusesForeignWorldWritableDir(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to make a directory owned by another user")
+// Issue 12, point 1: in each layout another user could replace the socket
+// with his own listener. Listen refuses, naming the directory, and creates
+// nothing.
+func TestListenRefusesHijackableDirs(t *testing.T) {
+	for _, l := range testenv.HijackLayouts(t) {
+		t.Run(l.Name, func(t *testing.T) {
+			_, err := socket.Listen(l.Socket, socket.ListenOptions{GID: -1})
+			if err == nil || !strings.Contains(err.Error(), l.Culprit+" "+l.Want) {
+				t.Fatalf("Listen(%s) = %v, want a refusal saying %q %s", l.Socket, err, l.Culprit, l.Want)
+			}
+			if _, err := os.Lstat(l.Socket); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("a socket was created at %s: %v", l.Socket, err)
+			}
+		})
 	}
-	dir, err := os.MkdirTemp("/tmp", "ossd-foreign-")
+}
+
+// Root's /tmp-like directory is fine once the directory below it is ours,
+// and a stale socket another user left there is neither used nor removed.
+func TestListenStickyDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make files owned by another uid")
+	}
+	dir := testenv.PublicDir(t)
+	os.Chmod(dir, fs.ModeSticky|0o777)
+	ln, err := socket.Listen(dir+"/ours/ossd.sock", socket.ListenOptions{GID: -1})
+	if err != nil {
+		t.Fatalf("private directory under a sticky one: %v", err)
+	}
+	ln.Close()
+	theirs := dir + "/ossd.sock"
+	l, err := net.Listen("unix", theirs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o777)
-	os.Chown(dir, 4242, 4242)
-	if _, err := socket.Listen(dir+"/ossd.sock", socket.ListenOptions{GID: -1}); err == nil || !strings.Contains(err.Error(), "writable by everyone") {
-		t.Errorf("err = %v, want a refusal naming the directory", err)
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	os.Lchown(theirs, testenv.Attacker, testenv.Attacker)
+	if _, err := socket.Listen(theirs, socket.ListenOptions{GID: -1}); err == nil || !strings.Contains(err.Error(), "(owner uid 4701, mode 0755, socket) is not owned by root") {
+		t.Errorf("Listen over another user's stale socket = %v, want a refusal", err)
 	}
-	os.Chown(dir, 0, 0) // our own world-writable directory is allowed
-	ln, err := socket.Listen(dir+"/ossd.sock", socket.ListenOptions{GID: -1})
-	if err != nil {
-		t.Fatalf("own directory: %v", err)
+	if _, err := os.Lstat(theirs); err != nil {
+		t.Errorf("another user's socket was removed: %v", err)
 	}
-	ln.Close()
 }

@@ -37,18 +37,6 @@ func printGet(c *http.Client, url string) int {
 	return 0
 }
 
-// publicDir makes a directory every user may enter.
-func publicDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("/tmp", "ossd-public-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	return dir
-}
-
 // publicCopy copies a binary where other users may run it.
 func publicCopy(t *testing.T, bin, dir string) string {
 	t.Helper()
@@ -89,7 +77,7 @@ func TestTwoUsers(t *testing.T) {
 	}
 	t.Setenv("HTTP_PROXY", "")
 	s, endpoint := testenv.StartSTS(t, "reader")
-	dir := publicDir(t)
+	dir := testenv.PublicDir(t)
 	sock := filepath.Join(dir, "ossd.sock")
 	mdAddr := freeAddr(t)
 	cfg := fmt.Sprintf(`
@@ -157,7 +145,7 @@ func TestNotDumpable(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run the daemon as another user")
 	}
-	dir := publicDir(t)
+	dir := testenv.PublicDir(t)
 	os.Chown(dir, 4242, 4242)
 	bin := publicCopy(t, ossdBin, dir)
 	sock := filepath.Join(dir, "run", "ossd.sock")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/credproc"
+	"github.com/ossd/ossd/internal/daemonid"
 )
 
 type configureFlags struct {
@@ -24,6 +25,7 @@ type configureFlags struct {
 	role     string
 	region   string
 	socket   string
+	daemon   string // --daemon-uid, passed on as given
 	program  string
 	file     string
 	uri      bool
@@ -31,7 +33,7 @@ type configureFlags struct {
 	current  bool
 }
 
-const configureUsage = "usage: ossd configure aliyun-cli --profile NAME --role ROLE [--region REGION] [--uri [--uri-value URL]] [--current] [--socket PATH] [--ossd PATH] [--file PATH]"
+const configureUsage = "usage: ossd configure aliyun-cli --profile NAME --role ROLE [--region REGION] [--uri [--uri-value URL]] [--current] [--socket PATH] [--daemon-uid UID] [--ossd PATH] [--file PATH]"
 
 func parseConfigureFlags(args []string, stderr io.Writer) (configureFlags, error) {
 	var f configureFlags
@@ -44,6 +46,7 @@ func parseConfigureFlags(args []string, stderr io.Writer) (configureFlags, error
 	fs.StringVar(&f.role, "role", "", "ossd role the profile gets credentials of (required)")
 	fs.StringVar(&f.region, "region", "", "region_id of the profile (required for a new profile)")
 	fs.StringVar(&f.socket, "socket", "", "daemon socket to put in the command, or to ask for the URI (default: ossd's own default)")
+	fs.StringVar(&f.daemon, "daemon-uid", "", "uid the daemon runs as, besides root, to put in the command, or to ask for the URI (default: the user's own)")
 	fs.StringVar(&f.program, "ossd", "", "ossd program to put in the command (default: ossd if it is on PATH, else this binary)")
 	fs.StringVar(&f.file, "file", "", "aliyun CLI config file (default: $HOME/.aliyun/config.json)")
 	fs.BoolVar(&f.uri, "uri", false, "write a CredentialsURI profile instead of an External one")
@@ -66,6 +69,9 @@ func parseConfigureFlags(args []string, stderr io.Writer) (configureFlags, error
 }
 
 func validateConfigureFlags(f configureFlags) error {
+	if _, err := daemonid.Parse(f.daemon, func(string) string { return "" }); err != nil {
+		return usageError{"configure: " + err.Error()}
+	}
 	if strings.ContainsFunc(f.profile, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return usageError{"configure: --profile must not contain control characters"}
 	}
@@ -185,6 +191,18 @@ func profileEdit(ctx context.Context, f configureFlags, stderr io.Writer) (credp
 	return e, what, nil
 }
 
+// daemonArgs are the flags that find and check the daemon, to pass on.
+func (f configureFlags) daemonArgs() []string {
+	var out []string
+	if f.socket != "" {
+		out = append(out, "--socket", f.socket)
+	}
+	if f.daemon != "" {
+		out = append(out, "--daemon-uid", f.daemon)
+	}
+	return out
+}
+
 // processCommand returns the External profile's command. The aliyun CLI
 // splits it on spaces with no quoting, so no part may contain a space or
 // a quote.
@@ -201,10 +219,7 @@ func processCommand(f configureFlags, stderr io.Writer) (string, error) {
 			fmt.Fprintf(stderr, "ossd: note: ossd is not on PATH; the profile runs %s\n", prog)
 		}
 	}
-	parts := []string{prog, "credential-process", "--role", f.role}
-	if f.socket != "" {
-		parts = append(parts, "--socket", f.socket)
-	}
+	parts := append([]string{prog, "credential-process", "--role", f.role}, f.daemonArgs()...)
 	for _, p := range parts {
 		if p == "" || strings.ContainsAny(p, " \t\n\r\"'\\`$") {
 			return "", fmt.Errorf("configure: %q cannot go into process_command: the aliyun CLI splits it on spaces and honours no quotes; use a path without spaces or quotes", p)
@@ -224,10 +239,7 @@ func credentialsURI(ctx context.Context, f configureFlags) (string, error) {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		var out, errb bytes.Buffer
-		args := []string{"uri", "--role", f.role}
-		if f.socket != "" {
-			args = append(args, "--socket", f.socket)
-		}
+		args := append([]string{"uri", "--role", f.role}, f.daemonArgs()...)
 		cmd := exec.CommandContext(ctx, self, args...)
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		if err := cmd.Run(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/credproc"
+	"github.com/ossd/ossd/internal/daemonid"
 	"github.com/ossd/ossd/internal/paths"
 	"github.com/ossd/ossd/refresher"
 )
@@ -27,6 +28,7 @@ type credprocFlags struct {
 	direct  bool
 	config  string
 	timeout time.Duration
+	daemon  daemonid.Want
 }
 
 func parseCredprocFlags(args []string, stderr io.Writer) (credprocFlags, error) {
@@ -39,8 +41,13 @@ func parseCredprocFlags(args []string, stderr io.Writer) (credprocFlags, error) 
 	fs.BoolVar(&f.direct, "direct", false, "assume the role here, without a daemon (needs --config)")
 	fs.StringVar(&f.config, "config", "", "config file for --direct")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up after this long")
+	daemon := daemonFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return f, usageError{err.Error()}
+	}
+	var err error
+	if f.daemon, err = daemon(); err != nil {
+		return f, err
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -74,7 +81,7 @@ func credentialProcess(ctx context.Context, args []string, stdout, stderr io.Wri
 	if f.direct {
 		c, err = directCredentials(ctx, f, clk, stderr)
 	} else {
-		cl := credproc.Client{Socket: paths.Socket(f.socket, "", os.Getenv, os.Geteuid()), Clock: clk}
+		cl := credproc.Client{Socket: paths.Socket(f.socket, "", os.Getenv, os.Geteuid()), Clock: clk, Daemon: f.daemon}
 		c, err = cl.Credentials(ctx, f.role, f.session)
 	}
 	if err != nil {

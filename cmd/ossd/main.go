@@ -11,11 +11,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ossd/ossd/internal/daemonid"
 )
 
 func main() {
@@ -36,6 +39,9 @@ func (e usageError) Error() string { return e.msg }
 func exitCode(err error) int {
 	if _, ok := err.(usageError); ok {
 		return 2
+	}
+	if _, ok := errors.AsType[*daemonid.WrongDaemonError](err); ok {
+		return daemonid.ExitCode
 	}
 	return 1
 }

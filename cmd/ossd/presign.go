@@ -7,12 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/ossd/ossd/internal/daemonid"
 	"github.com/ossd/ossd/internal/paths"
 	"github.com/ossd/ossd/presign"
 )
@@ -29,6 +29,7 @@ flags:
 type presignFlags struct {
 	req     presign.Request
 	socket  string
+	daemon  daemonid.Want
 	json    bool
 	headers pairs
 	query   pairs
@@ -80,8 +81,13 @@ func parsePresignFlags(args []string, stderr io.Writer) (presignFlags, error) {
 	fs.Var(&f.query, "query", "name=value sub-resource signed into the URL, e.g. versionId=... (repeatable)")
 	fs.BoolVar(&f.json, "json", false, "print JSON: the URL, its expiry (UTC) and the headers to send")
 	fs.StringVar(&f.socket, "socket", "", "daemon socket (overrides $"+paths.EnvSocket+")")
+	daemon := daemonFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return f, usageError{err.Error()}
+	}
+	var err error
+	if f.daemon, err = daemon(); err != nil {
+		return f, err
 	}
 	switch {
 	case fs.NArg() != 1:
@@ -121,7 +127,7 @@ func presignCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	path := paths.Socket(f.socket, "", os.Getenv, os.Geteuid())
-	resp, err := socketPresign(ctx, path, &f.req)
+	resp, err := socketPresign(ctx, path, f.daemon, &f.req)
 	if err != nil {
 		return fmt.Errorf("presign: %w", err)
 	}
@@ -136,18 +142,13 @@ func presignCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // socketPresign posts req to the daemon's POST /v1/presign.
-func socketPresign(ctx context.Context, sock string, req *presign.Request) (*presign.Response, error) {
+func socketPresign(ctx context.Context, sock string, want daemonid.Want, req *presign.Request) (*presign.Response, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
 	// Long enough for an AssumeRole call when the URL outlives the cached token.
-	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		},
-	}}
+	c := daemonHTTP(sock, want, 30*time.Second)
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://localhost/v1/presign", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -155,7 +156,7 @@ func socketPresign(ctx context.Context, sock string, req *presign.Request) (*pre
 	hreq.Header.Set("Content-Type", "application/json")
 	hresp, err := c.Do(hreq)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach ossd at %s: %w\nstart it with: ossd serve --config FILE (or systemctl start ossd)", paths.Describe(sock), unwrapOp(err))
+		return nil, reachError(sock, err)
 	}
 	defer hresp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(hresp.Body, 1<<20))

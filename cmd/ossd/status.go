@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ossd/ossd/internal/config"
+	"github.com/ossd/ossd/internal/daemonid"
 	"github.com/ossd/ossd/internal/paths"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -25,11 +26,16 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	sock := fs.String("socket", "", "Unix socket path")
 	asJSON := fs.Bool("json", false, "print JSON")
+	daemon := daemonFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
+	want, err := daemon()
+	if err != nil {
+		return err
+	}
 	path := paths.Socket(*sock, "", os.Getenv, os.Geteuid())
-	body, err := socketGet(ctx, path, "/v1/roles")
+	body, err := socketGet(ctx, path, want, "/v1/roles")
 	if err != nil {
 		return err
 	}
@@ -76,20 +82,15 @@ func oneLine(s string, n int) string {
 }
 
 // socketGet fetches path from the daemon on the Unix socket at sock.
-func socketGet(ctx context.Context, sock, path string) ([]byte, error) {
-	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		},
-	}}
+func socketGet(ctx context.Context, sock string, want daemonid.Want, path string) ([]byte, error) {
+	c := daemonHTTP(sock, want, 5*time.Second)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://localhost"+path, nil)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach ossd at %s: %w\nstart it with: ossd serve --config FILE (or systemctl start ossd)", paths.Describe(sock), unwrapOp(err))
+		return nil, reachError(sock, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))

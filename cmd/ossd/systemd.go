@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ossd/ossd/internal/daemonid"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/systemd"
 )
@@ -176,13 +177,7 @@ func healthCheck(path string, timeout time.Duration) func(context.Context) error
 	if path == "" {
 		return nil
 	}
-	c := &http.Client{Timeout: timeout, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var nd net.Dialer
-			return nd.DialContext(ctx, "unix", path)
-		},
-		DisableKeepAlives: true,
-	}}
+	c := daemonHTTP(path, daemonid.Want{}, timeout) // our own socket: our uid, or root's under socket activation
 	return func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://localhost/healthz", nil)
 		if err != nil {

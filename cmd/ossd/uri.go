@@ -23,8 +23,13 @@ func uriCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	role := fs.String("role", "", "role name, as configured in the daemon (required)")
 	cfgPath := fs.String("config", "", "config file, to find the socket from [server] socket")
 	sock := fs.String("socket", "", "daemon socket (overrides $"+paths.EnvSocket+" and the config)")
+	daemon := daemonFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
+	}
+	want, err := daemon()
+	if err != nil {
+		return err
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -41,7 +46,7 @@ func uriCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		configured = loaded.Config.Server.Socket
 	}
 	path := paths.Socket(*sock, configured, os.Getenv, os.Geteuid())
-	body, err := socketGet(ctx, path, "/v1/uri/"+url.PathEscape(*role))
+	body, err := socketGet(ctx, path, want, "/v1/uri/"+url.PathEscape(*role))
 	if err != nil {
 		return fmt.Errorf("uri --role %s: %w", *role, err)
 	}

@@ -2,9 +2,11 @@ package audit
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -12,6 +14,7 @@ import (
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/safepath"
 )
 
 // Event kinds.
@@ -79,15 +82,34 @@ func New(w io.Writer, clk clock.Clock) *Logger {
 // Open returns a Logger appending to the file at path, created 0600 if
 // missing, or writing to stderr when path is empty. Close the returned
 // closer when done; for stderr it does nothing.
+//
+// The path must be absolute, and its directories must pass the [safepath]
+// rule; the file is opened with O_NOFOLLOW and refused unless it is a
+// regular file owned by this process's uid with no permission bits for
+// group or others. So another user can neither point the log at a file of
+// his choosing nor read it.
 func Open(path string, stderr io.Writer, clk clock.Clock) (*Logger, io.Closer, error) {
 	if path == "" {
 		return New(stderr, clk), nopCloser{}, nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open audit log: %w", err)
+		return nil, nil, fmt.Errorf("open audit log %s: %w", path, err)
 	}
 	return New(f, clk), f, nil
+}
+
+// openFile opens path for appending under the safepath rule.
+func openFile(path string) (*os.File, error) {
+	if !filepath.IsAbs(path) {
+		return nil, errors.New("not an absolute path")
+	}
+	d, err := safepath.Default().OpenDir(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close() // O_PATH: nothing to flush
+	return d.OpenFile(filepath.Base(path), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 }
 
 // Log writes e as one line. An error means the event was not recorded; a

@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"syscall"
 	"time"
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/clock"
+	"github.com/ossd/ossd/internal/daemonid"
 )
 
 // maxBody bounds what the client reads from the daemon; a credentials body
@@ -24,14 +26,16 @@ const maxBody = 1 << 20
 // runs once per credential lookup gains nothing from a connection pool and
 // pays for setting one up.
 type Client struct {
-	Socket string      // path of the daemon's socket
-	Clock  clock.Clock // nil = real; checks that what the daemon hands out has not expired
+	Socket string        // path of the daemon's socket
+	Clock  clock.Clock   // nil = real; checks that what the daemon hands out has not expired
+	Daemon daemonid.Want // who must serve the socket besides root; the zero Want means this process's own uid
 }
 
 // Credentials returns the credentials of role (and session suffix, if not
 // empty) from the daemon.
 //
 // Errors: [*NotRunningError] when nothing answers on the socket,
+// [*daemonid.WrongDaemonError] when a listener of another uid does,
 // [*PermissionError] when the socket refuses this user, [*UnknownRoleError]
 // (listing the roles the daemon has) for a role it does not serve,
 // [*APIError] for any other refusal, and [ErrBadBody] for an answer that is
@@ -101,6 +105,13 @@ func (c *Client) get(ctx context.Context, path string) (int, []byte, error) {
 		return 0, nil, dialError(c.Socket, err)
 	}
 	defer conn.Close()
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return 0, nil, fmt.Errorf("connect to %s: not a Unix socket connection", c.Socket)
+	}
+	if err := daemonid.Check(sc, c.Socket, c.Daemon); err != nil { // before a byte is sent
+		return 0, nil, err
+	}
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) }) // unblocks reads and writes
 	defer stop()
 	req := "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ossd-credential-process\r\nConnection: close\r\n\r\n"

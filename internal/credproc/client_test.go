@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ossd/ossd/internal/credproc"
+	"github.com/ossd/ossd/internal/daemonid"
 	"github.com/ossd/ossd/internal/localsts"
 	"github.com/ossd/ossd/internal/testenv"
 	"github.com/ossd/ossd/socket"
@@ -158,5 +159,30 @@ func TestClientBadBody(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Issue 12, point 1: another user's listener at the daemon's socket path
+// (the four layouts) would hand out credentials of his choosing. The
+// client refuses it before sending anything, and a client that expects that
+// uid (--daemon-uid) reaches it.
+func TestClientRefusesHijackedSocket(t *testing.T) {
+	for _, l := range testenv.HijackLayouts(t) {
+		t.Run(l.Name, func(t *testing.T) {
+			testenv.StartAttacker(t, l)
+			cl := credproc.Client{Socket: l.Socket}
+			c, err := cl.Credentials(t.Context(), "reader", "")
+			var wd *daemonid.WrongDaemonError
+			if !errors.As(err, &wd) || wd.UID != testenv.Attacker {
+				t.Fatalf("Credentials = %v, %v; want a WrongDaemonError naming uid %d", c.AccessKeyID, err, testenv.Attacker)
+			}
+			if _, err := cl.Roles(t.Context()); !errors.As(err, &wd) {
+				t.Errorf("Roles = %v, want a WrongDaemonError", err)
+			}
+			cl.Daemon = daemonid.UID(testenv.Attacker)
+			if c, err := cl.Credentials(t.Context(), "reader", ""); err != nil || !strings.Contains(c.AccessKeyID, testenv.AttackerMarker) {
+				t.Errorf("with --daemon-uid %d: %v, %v; want the listener's answer", testenv.Attacker, c.AccessKeyID, err)
+			}
+		})
 	}
 }
