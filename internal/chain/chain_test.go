@@ -71,7 +71,7 @@ func TestChildShortened(t *testing.T) {
 	}
 
 	env.Clock.Advance(20*time.Minute + 500*time.Millisecond) // the parent has 39m59.5s left
-	c, err := env.Service.Credentials(ctx, "app", "later") // a new session of the child
+	c, err := env.Service.Credentials(ctx, "app", "later")   // a new session of the child
 	if err != nil {
 		t.Fatal(err)
 	}
