@@ -21,7 +21,7 @@ func (s *Service) callerSession(ctx context.Context, r Role, suffix string) (oss
 			ErrBadSession, r.Name, r.SessionPer)
 	}
 	id := peer.FromContext(ctx)
-	ident, err := sessionname.Identity(r.SessionPer, id)
+	name, err := sessionname.For(r.SessionPer, r.Params.SessionName, id)
 	if err != nil {
 		return ossd.Params{}, ossd.Key{}, &DeniedError{Role: r.Name, Caller: id, Reason: err.Error(), Detail: err.Error()}
 	}
@@ -29,7 +29,6 @@ func (s *Service) callerSession(ctx context.Context, r Role, suffix string) (oss
 	if k == (ossd.Key{}) { // a Role that did not come through Apply
 		k = p.Key()
 	}
-	p.SessionName = sessionname.Name(p.SessionName, ident)
-	k.SessionName = p.SessionName
+	p.SessionName, k.SessionName = name, name
 	return p, k, nil
 }

@@ -67,6 +67,17 @@ func Identity(p Per, id peer.Identity) (string, error) {
 	return "", fmt.Errorf("%w: session_per = %q names no caller", ErrUnidentified, p)
 }
 
+// For returns the RoleSessionName the caller id gets under p of a role
+// whose own session name is base: [Name] of base and the caller's
+// [Identity].
+func For(p Per, base string, id peer.Identity) (string, error) {
+	ident, err := Identity(p, id)
+	if err != nil {
+		return "", err
+	}
+	return Name(base, ident), nil
+}
+
 // quoteCgroup quotes a cgroup path for a message, cut to a readable length.
 func quoteCgroup(s string) string {
 	if s == "" {
