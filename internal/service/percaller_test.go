@@ -239,3 +239,27 @@ func benchCredentials(b *testing.B, per sessionname.Per) {
 		}
 	}
 }
+
+// TestPerCallerPresign: URLs signed for a caller of a per-caller role are
+// signed with that caller's session, and so are the longer sessions fetched
+// for long URLs, never with the role's shared session.
+func TestPerCallerPresign(t *testing.T) {
+	env := testenv.New(t, testenv.Options{}, "reader")
+	env.Service.Apply(context.Background(), perCaller(sessionname.PerUID, "reader"))
+	_, session, err := env.Service.CredentialsFor(caller(4911, 5, ""), "reader", 15*time.Minute, 2*time.Hour)
+	if err != nil || session != "ossd-reader-u4911" {
+		t.Errorf("short URL: session %q, %v; want ossd-reader-u4911", session, err)
+	}
+	_, session, err = env.Service.CredentialsFor(caller(4912, 5, ""), "reader", 90*time.Minute, 2*time.Hour)
+	if err != nil || !strings.HasPrefix(session, "ossd-reader-u4912-p") {
+		t.Errorf("long URL: session %q, %v; want ossd-reader-u4912-p<window>", session, err)
+	}
+	if _, _, err := env.Service.CredentialsFor(peer.NewContext(context.Background(), peer.Identity{}), "reader", time.Minute, time.Hour); !errors.Is(err, service.ErrDenied) {
+		t.Errorf("unidentified caller: err = %v, want a denial", err)
+	}
+	for _, n := range sessionNames(env) {
+		if n == "ossd-reader" {
+			t.Error("a URL was signed with the role's shared session")
+		}
+	}
+}

@@ -13,7 +13,7 @@
 // [Name] joins a role's session name and an identity into a RoleSessionName
 // that STS accepts (2-64 of [A-Za-z0-9.@_-]). When the plain join would not
 // be accepted, it sanitises and cuts the name and appends a hash of the
-// identity, so that two callers never share a name.
+// unsanitised name and identity, so that two callers never share a name.
 //
 // Everything here is a pure function of its arguments, safe for concurrent
 // use.

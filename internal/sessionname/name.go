@@ -3,6 +3,7 @@ package sessionname
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 )
 
 // STS's RoleSessionName limits (SPEC §6).
@@ -20,17 +21,20 @@ const hashLen = 16
 // whose own session name is base: base + "-" + ident when STS accepts that
 // as it is. Otherwise (a byte STS refuses, or more than 64 bytes) every
 // refused byte becomes '_', the name is cut to leave room, and "-" and 16
-// hex digits of the SHA-256 of the unsanitised ident are appended.
+// hex digits of the SHA-256 of the unsanitised base and ident are
+// appended.
 //
 // For one base, distinct idents give distinct names: a name kept as it is
 // never ends in "-" and 16 lower-case hex digits (such a name is hashed
-// too), and every hashed name does, with the hash of its ident.
+// too), and every hashed name does, with the hash of its base and ident.
 func Name(base, ident string) string {
 	s := base + "-" + ident
 	if valid(s) && !looksHashed(s) {
 		return s
 	}
-	sum := sha256.Sum256([]byte(ident))
+	// The length of base first, so that no two (base, ident) pairs hash
+	// the same bytes.
+	sum := sha256.Sum256([]byte(strconv.Itoa(len(base)) + ":" + s))
 	b := []byte(s)
 	for i, c := range b {
 		if !allowed(c) {
