@@ -33,6 +33,30 @@ func assumeCalls(s *localsts.Server) []string {
 	return out
 }
 
+// stsConfig returns the [source] and [sts] tables of a config pointing at
+// the local STS at endpoint, then extra.
+func stsConfig(endpoint, extra string) string {
+	return fmt.Sprintf("[source]\ntype = \"access_key\"\naccess_key_id = %q\naccess_key_secret = %q\n[sts]\nregion = \"cn-hangzhou\"\nendpoint = %q\n",
+		testenv.KeyID, testenv.KeySecret, endpoint) + extra
+}
+
+// hubAndApp returns the [[role]]s hub, and app assumed through hub, then
+// extra for app.
+func hubAndApp(extra string) string {
+	return fmt.Sprintf("[[role]]\nname = \"hub\"\narn = %q\n[[role]]\nname = \"app\"\narn = %q\nsource_role = \"hub\"\n",
+		testenv.Params("hub").RoleARN, testenv.Params("app").RoleARN) + extra
+}
+
+// writeConfig writes cfg to a fresh file and returns its path.
+func writeConfig(t *testing.T, cfg string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ossd.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // TestSessionPerUID: two users asking for the same session_per = "uid" role
 // get sessions of their own, which STS records under names that say which
 // uid; the first user asking again costs no call; and neither can pick the
@@ -45,14 +69,7 @@ func TestSessionPerUID(t *testing.T) {
 	s, endpoint := testenv.StartSTS(t, "reader")
 	dir := publicDir(t)
 	sock := filepath.Join(dir, "ossd.sock")
-	cfg := fmt.Sprintf(`
-[source]
-type = "access_key"
-access_key_id = %q
-access_key_secret = %q
-[sts]
-region = "cn-hangzhou"
-endpoint = %q
+	path := writeConfig(t, stsConfig(endpoint, fmt.Sprintf(`
 [server]
 socket_mode = "0666"
 [[role]]
@@ -61,9 +78,7 @@ arn = %q
 session_per = "uid"
 [role.allow]
 uids = [4911, 4912]
-`, testenv.KeyID, testenv.KeySecret, endpoint, testenv.Params("reader").RoleARN)
-	path := filepath.Join(t.TempDir(), "ossd.toml")
-	os.WriteFile(path, []byte(cfg), 0o600)
+`, testenv.Params("reader").RoleARN)))
 	d := startDaemon(t, sock, "serve", "--config", path, "--socket", sock)
 	client := publicCopy(t, os.Args[0], dir)
 	if n := s.Calls(); n != 0 {
@@ -111,24 +126,7 @@ func TestChainedRole(t *testing.T) {
 	t.Setenv("HTTP_PROXY", "")
 	s, endpoint := testenv.StartSTS(t, "hub", "app")
 	sock := testenv.SocketPath(t)
-	cfg := fmt.Sprintf(`
-[source]
-type = "access_key"
-access_key_id = %q
-access_key_secret = %q
-[sts]
-region = "cn-hangzhou"
-endpoint = %q
-[[role]]
-name = "hub"
-arn = %q
-[[role]]
-name = "app"
-arn = %q
-source_role = "hub"
-`, testenv.KeyID, testenv.KeySecret, endpoint, testenv.Params("hub").RoleARN, testenv.Params("app").RoleARN)
-	path := filepath.Join(t.TempDir(), "ossd.toml")
-	os.WriteFile(path, []byte(cfg), 0o600)
+	path := writeConfig(t, stsConfig(endpoint, hubAndApp("")))
 	startDaemon(t, sock, "serve", "--config", path, "--socket", sock)
 	status, body := get(t, sock, "/v1/credentials/app")
 	if status != 200 {
@@ -190,26 +188,8 @@ func TestConfigCheckChains(t *testing.T) {
 func TestDirectChainedPerUID(t *testing.T) {
 	t.Setenv("HTTP_PROXY", "")
 	s, endpoint := testenv.StartSTS(t, "hub", "app")
+	path := writeConfig(t, stsConfig(endpoint, hubAndApp(`session_per = "uid"`+"\n")))
 	dir := t.TempDir()
-	cfg := fmt.Sprintf(`
-[source]
-type = "access_key"
-access_key_id = %q
-access_key_secret = %q
-[sts]
-region = "cn-hangzhou"
-endpoint = %q
-[[role]]
-name = "hub"
-arn = %q
-[[role]]
-name = "app"
-arn = %q
-source_role = "hub"
-session_per = "uid"
-`, testenv.KeyID, testenv.KeySecret, endpoint, testenv.Params("hub").RoleARN, testenv.Params("app").RoleARN)
-	path := filepath.Join(dir, "ossd.toml")
-	os.WriteFile(path, []byte(cfg), 0o600)
 	run := func(args ...string) (stdout, stderr string, err error) {
 		cmd := exec.Command(ossdBin, append([]string{"credential-process", "--direct", "--config", path, "--role", "app"}, args...)...)
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "XDG_RUNTIME_DIR=" + dir, "HOME=" + dir}
