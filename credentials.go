@@ -28,6 +28,10 @@ type Params struct {
 	Policy      string // inline JSON; empty for none
 	Duration    time.Duration
 	ExternalID  string
+	// Via, when set, is the role whose credentials sign this call instead of
+	// the source credential (role chaining, a [[role]]'s source_role). Who
+	// signs decides whose session this is, so it is part of the [Key].
+	Via *Params
 }
 
 // Key identifies one cached STS session. It is comparable, holds no secret,
@@ -38,6 +42,7 @@ type Key struct {
 	PolicyDigest string
 	Duration     time.Duration
 	ExternalID   string
+	Via          string // digest of the Key of Params.Via; "" for the source credential
 }
 
 // Key returns the cache key of p.
@@ -46,6 +51,10 @@ func (p Params) Key() Key {
 	if p.Policy != "" {
 		sum := sha256.Sum256([]byte(p.Policy))
 		k.PolicyDigest = hex.EncodeToString(sum[:8])
+	}
+	if p.Via != nil {
+		sum := sha256.Sum256([]byte(p.Via.Key().String()))
+		k.Via = hex.EncodeToString(sum[:8])
 	}
 	return k
 }
@@ -58,6 +67,9 @@ func (k Key) String() string {
 	}
 	if k.ExternalID != "" {
 		s += "/ext:" + k.ExternalID
+	}
+	if k.Via != "" {
+		s += "/via:" + k.Via
 	}
 	return s
 }

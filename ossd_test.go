@@ -99,3 +99,33 @@ func TestAppendJSONString(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyVia: who signs is part of the key. Two chains through equal
+// parents share a key; another parent, a parent's own parent, or no
+// parent at all make another.
+func TestKeyVia(t *testing.T) {
+	hub := ossd.Params{RoleARN: "acs:ram::1:role/hub", SessionName: "ossd-hub", Duration: time.Hour}
+	hub2 := hub
+	child := func(via *ossd.Params) ossd.Params {
+		return ossd.Params{RoleARN: "acs:ram::2:role/app", SessionName: "ossd-app", Duration: time.Hour, Via: via}
+	}
+	other := hub
+	other.SessionName = "ossd-hub2"
+	root := ossd.Params{RoleARN: "acs:ram::0:role/root", SessionName: "ossd-root", Duration: time.Hour}
+	deep := hub
+	deep.Via = &root
+	if child(&hub).Key() != child(&hub2).Key() {
+		t.Error("equal parents give different keys")
+	}
+	keys := map[ossd.Key]string{}
+	for name, p := range map[string]ossd.Params{"source": child(nil), "hub": child(&hub), "other hub": child(&other), "hub via root": child(&deep)} {
+		k := p.Key()
+		if prev, dup := keys[k]; dup {
+			t.Errorf("%s and %s share key %s", name, prev, k)
+		}
+		keys[k] = name
+		if (p.Via != nil) != strings.Contains(k.String(), "/via:") {
+			t.Errorf("%s: Key.String() = %s", name, k)
+		}
+	}
+}

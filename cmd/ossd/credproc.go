@@ -13,11 +13,14 @@ import (
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/cache"
+	"github.com/ossd/ossd/internal/chain"
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/credproc"
 	"github.com/ossd/ossd/internal/daemonid"
 	"github.com/ossd/ossd/internal/paths"
+	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/sessionname"
 	"github.com/ossd/ossd/refresher"
 )
 
@@ -107,12 +110,9 @@ func directCredentials(ctx context.Context, f credprocFlags, clk clock.Clock, st
 	if !ok {
 		return ossd.Credentials{}, fmt.Errorf("%w: %s has no role %q; it has: %s", ossd.ErrUnknownRole, abs, f.role, strings.Join(cfg.RoleNames(), ", "))
 	}
-	p := role.Params()
-	if f.session != "" {
-		p.SessionName += "-" + f.session
-		if err := config.ValidSessionName(p.SessionName); err != nil {
-			return ossd.Credentials{}, fmt.Errorf("--session %s: %w", f.session, err)
-		}
+	p, err := directParams(cfg, role, f.session)
+	if err != nil {
+		return ossd.Credentials{}, err
 	}
 	dir, err := credproc.CacheDir(os.Getenv)
 	if err != nil {
@@ -128,11 +128,13 @@ func directCredentials(ctx context.Context, f credprocFlags, clk clock.Clock, st
 		if err != nil {
 			return ossd.Credentials{}, err
 		}
+		fetcher := chain.New(client, clk, nil) // a chained role's parents are fetched here too
 		ref := refresher.New(refresher.Options{
-			Fetcher: client, Cache: cache.New(1), Clock: clk,
+			Fetcher: fetcher, Cache: cache.New(1 + config.MaxChain), Clock: clk,
 			Floor: time.Duration(cfg.Refresh.Floor), HardMin: time.Duration(cfg.Refresh.HardMinimum),
 			MaxQPS: cfg.STS.MaxQPS, Timeout: time.Duration(cfg.STS.Timeout),
 		})
+		fetcher.Bind(ref)
 		return ref.Get(ctx, p)
 	})
 	var de *credproc.DegradedError
@@ -141,4 +143,30 @@ func directCredentials(ctx context.Context, f credprocFlags, clk clock.Clock, st
 		return c, nil
 	}
 	return c, err
+}
+
+// directParams returns the parameters of the session --direct assumes:
+// the role's, with its source roles, named after --session, or, for a role
+// whose sessions are per caller, after this process, as the daemon would
+// name them for it.
+func directParams(cfg *config.Config, role config.Role, session string) (ossd.Params, error) {
+	p := cfg.RoleParams(role)
+	per, err := sessionname.ParsePer(role.SessionPer)
+	if err != nil {
+		return ossd.Params{}, err
+	}
+	switch {
+	case per.PerCaller() && session != "":
+		return ossd.Params{}, fmt.Errorf("--session %s: role %s gives each caller its own session (session_per = %q) and takes no suffix", session, role.Name, per)
+	case per.PerCaller():
+		if p.SessionName, err = sessionname.For(per, p.SessionName, peer.Self()); err != nil {
+			return ossd.Params{}, fmt.Errorf("role %s: %w", role.Name, err)
+		}
+	case session != "":
+		p.SessionName += "-" + session
+		if err := config.ValidSessionName(p.SessionName); err != nil {
+			return ossd.Params{}, fmt.Errorf("--session %s: %w", session, err)
+		}
+	}
+	return p, nil
 }

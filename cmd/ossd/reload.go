@@ -24,6 +24,11 @@ func (f *swapFetcher) Fetch(ctx context.Context, p ossd.Params) (ossd.Credential
 	return f.p.Load().Fetch(ctx, p)
 }
 
+// FetchWith makes a chained call (source_role) through the current client.
+func (f *swapFetcher) FetchWith(ctx context.Context, by ossd.Credentials, p ossd.Params) (ossd.Credentials, error) {
+	return f.p.Load().FetchWith(ctx, by, p)
+}
+
 // startReload reloads the config when its file changes (watched through its
 // directory, debounced) and on SIGHUP. The watch is in place when it
 // returns, so no change made after start-up is missed.

@@ -19,6 +19,7 @@ import (
 	"github.com/ossd/ossd/cache"
 	"github.com/ossd/ossd/internal/access"
 	"github.com/ossd/ossd/internal/audit"
+	"github.com/ossd/ossd/internal/chain"
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/harden"
@@ -26,6 +27,7 @@ import (
 	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/paths"
 	"github.com/ossd/ossd/internal/service"
+	"github.com/ossd/ossd/internal/sessionname"
 	"github.com/ossd/ossd/internal/sts"
 	"github.com/ossd/ossd/refresher"
 	"github.com/ossd/ossd/socket"
@@ -129,11 +131,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	d.cache = cache.New(d.cfg.Server.MaxSessions)
 	d.metrics = d.newMetrics()
+	fetcher := chain.New(&d.fetcher, d.clk, d.log) // source_role: a parent's credentials come from d.ref
 	d.ref = refresher.New(refresher.Options{
-		Fetcher: &d.fetcher, Cache: d.cache, Clock: d.clk, Log: d.log, Observer: d.observer(),
+		Fetcher: fetcher, Cache: d.cache, Clock: d.clk, Log: d.log, Observer: d.observer(),
 		Floor: time.Duration(d.cfg.Refresh.Floor), HardMin: time.Duration(d.cfg.Refresh.HardMinimum),
 		MaxQPS: d.cfg.STS.MaxQPS, Timeout: time.Duration(d.cfg.STS.Timeout),
 	})
+	fetcher.Bind(d.ref)
 	d.svc = service.New(d.ref, d.cache, d.clk, d.log)
 	al, closer, err := audit.Open(d.cfg.Audit.File, stderr, d.clk)
 	if err != nil {
@@ -212,7 +216,7 @@ func (d *daemon) startSocket(ctx context.Context, g *errgroup.Group) (string, er
 	return path, nil
 }
 
-// roles compiles the configured roles and their access rules.
+// roles compiles the configured roles, their chains and access rules.
 func roles(cfg *config.Config) ([]service.Role, error) {
 	out := make([]service.Role, 0, len(cfg.Roles))
 	for _, r := range cfg.Roles {
@@ -220,7 +224,11 @@ func roles(cfg *config.Config) ([]service.Role, error) {
 		if err != nil {
 			return nil, fmt.Errorf("role %s: %w", r.Name, err)
 		}
-		out = append(out, service.Role{Name: r.Name, Params: r.Params(), Allow: rule})
+		per, err := sessionname.ParsePer(r.SessionPer)
+		if err != nil {
+			return nil, fmt.Errorf("role %s: %w", r.Name, err)
+		}
+		out = append(out, service.Role{Name: r.Name, Params: cfg.RoleParams(r), Allow: rule, SessionPer: per})
 	}
 	return out, nil
 }

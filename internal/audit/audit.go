@@ -37,7 +37,8 @@ const maxField = 1024
 type Event struct {
 	Kind        string
 	Role        string
-	Session     string // the STS session whose token signed, if any
+	Session     string // the session suffix the caller asked for, if any
+	SessionName string // the RoleSessionName of the token issued or signed with: what ActionTrail records
 	AccessKeyID string // of that token; an identifier, safe to record
 	Caller      peer.Identity
 	Path        string // the listener: "socket", "tcp 127.0.0.1:8100", ...
@@ -55,6 +56,7 @@ type line struct {
 	Kind        string `json:"event"`
 	Role        string `json:"role"`
 	Session     string `json:"session,omitempty"`
+	SessionName string `json:"session_name,omitempty"`
 	AccessKeyID string `json:"access_key_id,omitempty"`
 	Path        string `json:"path,omitempty"`
 	Caller      caller `json:"caller"`
@@ -117,7 +119,7 @@ func openFile(path string) (*os.File, error) {
 func (l *Logger) Log(e Event) error {
 	ln := line{
 		Time: l.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"), Kind: e.Kind,
-		Role: clip(e.Role), Session: clip(e.Session), AccessKeyID: clip(e.AccessKeyID), Caller: callerOf(e.Caller), Path: clip(e.Path),
+		Role: clip(e.Role), Session: clip(e.Session), SessionName: clip(e.SessionName), AccessKeyID: clip(e.AccessKeyID), Caller: callerOf(e.Caller), Path: clip(e.Path),
 		Method: clip(e.Method), Bucket: clip(e.Bucket), Key: clip(e.Key),
 		Expires: int64(e.Expires / time.Second), Result: clip(e.Result),
 	}

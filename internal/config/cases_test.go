@@ -1,6 +1,9 @@
 package config_test
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // parseTests drive TestParse and seed FuzzParse. A case with neither wantErr
 // nor field is a valid config; otherwise the error must contain every wantErr string,
@@ -93,6 +96,28 @@ var parseTests = []struct {
 	{name: "external id too short", in: withRole("external_id = \"x\"\n"), field: "role[0].external_id"},
 	{name: "external id too long", in: withRole("external_id = \"" + strings.Repeat("e", 1225) + "\"\n"), field: "role[0].external_id", wantErr: []string{"1225 bytes"}},
 
+	// Per-caller sessions and role chaining.
+	{name: "session_per uid", in: withRole("session_per = \"uid\"\n")},
+	{name: "session_per unit", in: withRole("session_per = \"unit\"\n")},
+	{name: "session_per pod", in: withRole("session_per = \"pod\"\n")},
+	{name: "session_per role", in: withRole("session_per = \"role\"\n")},
+	{name: "session_per unknown", in: withRole("session_per = \"user\"\n"), field: "role[0].session_per", wantErr: []string{`unknown session_per "user": want "role", "uid", "unit" or "pod"`}},
+	{name: "session_per upper case", in: withRole("session_per = \"UID\"\n"), field: "role[0].session_per"},
+	{name: "chained", in: ok + chained("hub", "reader")},
+	{name: "chain of 5", in: chain(5)},
+	{name: "chain of 6", in: chain(6), field: "role[6].source_role", wantErr: []string{"chain r6 -> r5 -> r4 -> r3 -> r2 -> r1 -> r0 -> ... has more than 5 source_role links"}},
+	{name: "unknown source role", in: ok + chained("hub", "nosuch"), field: "role[1].source_role", wantErr: []string{`unknown role "nosuch" (chain hub -> nosuch)`}, count: 1},
+	{name: "unknown deeper", in: ok + chained("a", "b") + chained("b", "gone"), wantErr: []string{`role[1].source_role: unknown role "gone" (chain a -> b -> gone)`, `role[2].source_role: unknown role "gone" (chain b -> gone)`}, count: 2},
+	{name: "self cycle", in: ok + chained("a", "a"), field: "role[1].source_role", wantErr: []string{"cycle a -> a"}, count: 1},
+	{name: "cycle", in: ok + chained("a", "b") + chained("b", "c") + chained("c", "a"), wantErr: []string{"role[1].source_role: cycle a -> b -> c -> a", "role[3].source_role: cycle c -> a -> b -> c"}, count: 3},
+	{name: "cycle below", in: ok + chained("x", "a") + chained("a", "b") + chained("b", "a"), wantErr: []string{"role[1].source_role: cycle x -> a -> b -> a"}, count: 3},
+	{name: "chained 1h", in: ok + chained("hub", "reader") + "duration = \"1h\"\n"},
+	{name: "chained over 1h", in: ok + chained("hub", "reader") + "duration = \"1h0m1s\"\n", field: "role[1].duration",
+		wantErr: []string{`role[1].duration: 1h0m1s is more than 1h0m0s: STS caps a session assumed with another role's credentials (source_role "reader") at 1h0m0s`}, count: 1},
+	{name: "chained presign over 1h", in: ok + chained("hub", "reader") + "[role.presign]\nbuckets = [\"b-1\"]\nmax_expires = \"30m\"\nmax_session_duration = \"2h\"\n",
+		field: "role[1].presign.max_session_duration", count: 1},
+	{name: "unchained 12h", in: withRole("duration = \"12h\"\n")},
+
 	// STS, server, log, source.
 	{name: "max_qps 0", in: src + sts + "max_qps = 0\n" + role, field: "sts.max_qps", wantErr: []string{"out of range (0, 100]"}},
 	{name: "max_qps 150", in: src + sts + "max_qps = 150\n" + role, field: "sts.max_qps"},
@@ -135,4 +160,19 @@ var parseTests = []struct {
 			"role[0].arn", "role[0].session_name", "role[1].name"},
 		count: 8,
 	},
+}
+
+// chained returns a [[role]] called name assumed through source.
+func chained(name, source string) string {
+	return "[[role]]\nname = \"" + name + "\"\narn = \"acs:ram::2:role/" + name + "\"\nsource_role = \"" + source + "\"\n"
+}
+
+// chain returns a config whose roles r1..rn each chain to the one before,
+// r0 being assumed with the source credential: n links.
+func chain(n int) string {
+	in := src + sts + "[[role]]\nname = \"r0\"\narn = \"acs:ram::1:role/r0\"\n"
+	for i := 1; i <= n; i++ {
+		in += chained("r"+strconv.Itoa(i), "r"+strconv.Itoa(i-1))
+	}
+	return in
 }

@@ -146,6 +146,8 @@ type Role struct {
 	Policy      string   `toml:"policy"`       // inline JSON policy, compacted by Parse
 	PolicyFile  string   `toml:"policy_file"`  // read into Policy by Load
 	ExternalID  string   `toml:"external_id"`  // 2-1224 bytes when set
+	SessionPer  string   `toml:"session_per"`  // "role" (default) | "uid" | "unit" | "pod": whose session a caller gets
+	SourceRole  string   `toml:"source_role"`  // role whose credentials assume this one (chain.go); "" = the source credential
 	Presign     Presign  `toml:"presign"`      // presign.go
 	Allow       Allow    `toml:"allow"`        // allow.go
 
@@ -154,7 +156,8 @@ type Role struct {
 	policyFromFile bool
 }
 
-// Params returns the AssumeRole parameters of r.
+// Params returns the AssumeRole parameters of r, without the role it is
+// chained to (its source_role): [Config.RoleParams] fills that in.
 //
 // A policy_file is read only by [Load]: for a Config from [Parse] alone,
 // Policy is empty even when PolicyFile is set.

@@ -53,6 +53,7 @@ func Load(path string) (*Loaded, error) {
 		return nil, fmt.Errorf("config %s: %w", abs, err)
 	}
 	l.checkSecretFile()
+	l.checkChains()
 	if strings.HasPrefix(strings.ToLower(cfg.STS.Endpoint), "http:") {
 		l.warnf("sts.endpoint %s is plain http: credentials and tokens cross the network unencrypted", cfg.STS.Endpoint)
 	}

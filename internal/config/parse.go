@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/ossd/ossd/internal/sessionname"
 )
 
 // maxConfigSize bounds what Parse reads. Real configs are a few KiB; large
@@ -96,6 +98,9 @@ func (c *Config) applyDefaults() {
 		}
 		if r.Duration == 0 {
 			r.Duration = Duration(DefaultDuration)
+		}
+		if r.SessionPer == "" {
+			r.SessionPer = string(sessionname.PerRole)
 		}
 		r.Policy = compactJSON(r.Policy)
 	}

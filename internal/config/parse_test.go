@@ -42,12 +42,12 @@ func TestParseFull(t *testing.T) {
 		Log:     config.Log{Level: "info", Format: "text"},
 		Roles: []config.Role{{
 			Name: "reader", ARN: "acs:ram::1234567890123456:role/oss-reader",
-			SessionName: "ossd-reader", Duration: config.Duration(time.Hour),
+			SessionName: "ossd-reader", Duration: config.Duration(time.Hour), SessionPer: "role",
 		}, {
 			Name: "uploader", ARN: "acs:ram::1234567890123456:role/oss-writer",
 			SessionName: "ossd-uploader", Duration: config.Duration(2 * time.Hour),
 			Policy:     `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":["acs:oss:*:*:uploads/*"]}]}`,
-			ExternalID: "ossd-uploader",
+			ExternalID: "ossd-uploader", SessionPer: "role",
 		}},
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ossd/ossd/internal/sessionname"
 )
 
 // FieldError is one problem with one setting. Field is the setting's TOML
@@ -47,6 +49,7 @@ func (c *Config) Validate() error {
 	c.Server.validate(&p, c.everyRoleGuarded())
 	c.Log.validate(&p)
 	c.validateRoles(&p)
+	c.validateChains(&p)
 	c.validateMetadata(&p)
 	c.validatePresign(&p)
 	c.Audit.validate(&p)
@@ -178,6 +181,9 @@ func (r Role) validate(p *problems, prefix string, floor Duration) {
 	}
 	if r.ExternalID != "" && (len(r.ExternalID) < minExternalID || len(r.ExternalID) > maxExternalID) {
 		p.addf(prefix+".external_id", "%d bytes, want %d..%d", len(r.ExternalID), minExternalID, maxExternalID)
+	}
+	if _, err := sessionname.ParsePer(r.SessionPer); err != nil {
+		p.add(prefix+".session_per", err)
 	}
 	r.Allow.validate(p, prefix+".allow")
 }

@@ -25,10 +25,16 @@
 //     rate)
 //  6. Signature V1 (HMAC-SHA1 over METHOD&%2F&encoded sorted parameters,
 //     key secret+"&"), compared in constant time
-//  7. for an STS. key: SecurityToken present, equal to the issued one, and
-//     unexpired by the gateway clock
+//  7. for an STS. key: SecurityToken present, equal to the one issued with
+//     that AccessKeyId (not another issued token), and unexpired by the
+//     gateway clock
 //  8. RoleArn, RoleSessionName, Policy, ExternalId syntax; role added with
-//     AddRole; DurationSeconds (default 3600) within 900..role maximum
+//     AddRole; DurationSeconds (default 3600) within 900..role maximum, and
+//     at most 3600 for a call signed by an STS. key (a chained session)
+//
+// Once steps 3-7 pass, the call's AccessKeyId is recorded as its
+// Call.SignedBy, and a token issued by it carries it as Issued.SignedBy, so
+// a test can tell which credential signed a chained call.
 //
 // Empty optional parameters count as absent. A success is 200 with the real
 // body shape: RequestId, AssumedRoleUser{Arn, AssumedRoleId},

@@ -36,7 +36,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ro, tok, e := s.assume(r.Method, params, perr)
+	ro, tok, e := s.assume(r.Method, params, perr, &call)
 	if e != nil {
 		writeError(w, *e)
 		call.Status, call.Code = e.status, e.code
@@ -47,8 +47,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.endCall(call)
 }
 
-// assume runs every check in order and issues a token.
-func (s *Server) assume(method string, p url.Values, perr *apiError) (role, Issued, *apiError) {
+// assume runs every check in order and issues a token. It records in call
+// which AccessKeyId signed the request, once that is proven.
+func (s *Server) assume(method string, p url.Values, perr *apiError, call *Call) (role, Issued, *apiError) {
 	if perr != nil {
 		return role{}, Issued{}, perr
 	}
@@ -56,14 +57,16 @@ func (s *Server) assume(method string, p url.Values, perr *apiError) (role, Issu
 	if e != nil {
 		return role{}, Issued{}, e
 	}
-	if e := s.authenticate(method, p, ts); e != nil {
-		return role{}, Issued{}, e
-	}
-	req, e := s.parseAssume(p)
+	caller, e := s.authenticate(method, p, ts)
 	if e != nil {
 		return role{}, Issued{}, e
 	}
-	return req.role, s.issue(req.role, req.session, req.duration), nil
+	call.SignedBy = p.Get("AccessKeyId")
+	req, e := s.parseAssume(p, caller != nil)
+	if e != nil {
+		return role{}, Issued{}, e
+	}
+	return req.role, s.issue(req.role, req.session, req.duration, call.SignedBy), nil
 }
 
 // readParams merges the query string and a form body. Parameters given more
@@ -148,33 +151,34 @@ func checkCommon(p url.Values) (time.Time, *apiError) {
 }
 
 // authenticate runs the gateway checks: key, timestamp window, nonce,
-// signature, then the SecurityToken of an STS. key.
-func (s *Server) authenticate(method string, p url.Values, ts time.Time) *apiError {
+// signature, then the SecurityToken of an STS. key. It returns the token
+// this server issued with the caller's STS. key, or nil for a source key.
+func (s *Server) authenticate(method string, p url.Values, ts time.Time) (*Issued, *apiError) {
 	id := p.Get("AccessKeyId")
 	secret, tok, ok := s.lookupSecret(id)
 	if !ok {
-		return errorf(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+		return nil, errorf(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
 	}
 	now := s.gatewayNow()
 	if d := now.Sub(ts); d > timestampWindow || d < -timestampWindow {
-		return errorf(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+		return nil, errorf(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
 	}
 	nonce := p.Get("SignatureNonce")
 	if s.nonceSeen(nonce) {
-		return errorf(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+		return nil, errorf(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
 	}
 	sts := stringToSign(method, p)
 	if !signatureMatches(p.Get("Signature"), sign(secret, sts)) {
-		return errorf(400, "SignatureDoesNotMatch",
+		return nil, errorf(400, "SignatureDoesNotMatch",
 			"Specified signature is not matched with our calculation. server string to sign is:%s", sts)
 	}
 	if !s.addNonce(nonce, now) {
-		return errorf(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+		return nil, errorf(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
 	}
 	if tok != nil {
-		return checkToken(tok, p.Get("SecurityToken"), now)
+		return tok, checkToken(tok, p.Get("SecurityToken"), now)
 	}
-	return nil
+	return nil, nil
 }
 
 // checkToken checks the SecurityToken sent with an STS. key.

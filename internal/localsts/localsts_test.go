@@ -146,7 +146,7 @@ func TestAssumeRoleSuccess(t *testing.T) {
 
 	want := Issued{AccessKeyID: cr.AccessKeyId, AccessKeySecret: cr.AccessKeySecret,
 		SecurityToken: cr.SecurityToken, Expiration: t0().Add(time.Hour),
-		RoleArn: e.role, SessionName: "alice"}
+		RoleArn: e.role, SessionName: "alice", SignedBy: srcID}
 	if got := e.srv.Issued(); len(got) != 1 || got[0] != want {
 		t.Errorf("Issued() = %+v, want [%+v]", got, want)
 	}
@@ -348,14 +348,42 @@ func TestRoleChaining(t *testing.T) {
 	o := e.opts()
 	o.session = "chained"
 	mustAssume(t, e.client(t, cr.AccessKeyId, cr.AccessKeySecret, cr.SecurityToken), o)
-	if got := e.srv.Issued(); len(got) != 2 || got[1].SessionName != "chained" {
-		t.Errorf("Issued() = %+v, want a second, chained token", got)
+	got := e.srv.Issued()
+	if len(got) != 2 || got[1].SessionName != "chained" {
+		t.Fatalf("Issued() = %+v, want a second, chained token", got)
+	}
+	if got[0].SignedBy != srcID || got[1].SignedBy != cr.AccessKeyId {
+		t.Errorf("SignedBy = %q, %q; want the source key, then the first token's key", got[0].SignedBy, got[1].SignedBy)
+	}
+	if log := e.srv.CallLog(); log[1].SignedBy != cr.AccessKeyId || log[1].Params.Get("SecurityToken") != cr.SecurityToken {
+		t.Errorf("call log: SignedBy %q, SecurityToken sent %v", log[1].SignedBy, log[1].Params.Get("SecurityToken") == cr.SecurityToken)
 	}
 
-	_, err := assume(e.client(t, cr.AccessKeyId, cr.AccessKeySecret, cr.SecurityToken+"x"), o)
+	// STS caps chained sessions at 1h, whatever the role allows.
+	o.duration = "3601"
+	_, err := assume(e.client(t, cr.AccessKeyId, cr.AccessKeySecret, cr.SecurityToken), o)
+	serverError(t, err, 400, "InvalidParameter.DurationSeconds")
+	o.duration = "3600"
+
+	_, err = assume(e.client(t, cr.AccessKeyId, cr.AccessKeySecret, cr.SecurityToken+"x"), o)
+	serverError(t, err, 400, "InvalidSecurityToken.MismatchWithAccessKey")
+	// Another token this server issued is not this key's token.
+	other := got[1]
+	_, err = assume(e.client(t, cr.AccessKeyId, cr.AccessKeySecret, other.SecurityToken), o)
 	serverError(t, err, 400, "InvalidSecurityToken.MismatchWithAccessKey")
 	_, err = assume(e.client(t, cr.AccessKeyId, cr.AccessKeySecret, ""), o)
 	serverError(t, err, 400, "MissingSecurityToken")
+	_, err = assume(e.client(t, cr.AccessKeyId, "wrong-secret", cr.SecurityToken), o)
+	serverError(t, err, 400, "SignatureDoesNotMatch")
+	log := e.srv.CallLog()
+	if log[2].SignedBy != cr.AccessKeyId { // signed correctly, refused for its duration
+		t.Errorf("call %s: SignedBy = %q, want %q", log[2].Code, log[2].SignedBy, cr.AccessKeyId)
+	}
+	for _, c := range log[3:] {
+		if c.SignedBy != "" {
+			t.Errorf("call refused by the gateway (%s) recorded as signed by %q", c.Code, c.SignedBy)
+		}
+	}
 
 	clk.Advance(10*time.Minute + time.Second) // past expiry, inside the timestamp window
 	_, err = assume(e.client(t, cr.AccessKeyId, cr.AccessKeySecret, cr.SecurityToken), o)

@@ -36,6 +36,9 @@ type Call struct {
 	Params url.Values // query and form merged, Signature removed
 	Status int        // HTTP status sent; 0 if none was (reset or canceled)
 	Code   string     // error code sent, "" on success; see CodeReset and friends
+	// SignedBy is the AccessKeyId whose signature (and, for an STS. key,
+	// SecurityToken) the server verified; "" if the request failed before.
+	SignedBy string
 }
 
 // Issued is one credential the Server handed out.
@@ -43,6 +46,7 @@ type Issued struct {
 	AccessKeyID, AccessKeySecret, SecurityToken string
 	Expiration                                  time.Time
 	RoleArn, SessionName                        string
+	SignedBy                                    string // AccessKeyId that signed the AssumeRole: a source key, or an STS. key when chained
 }
 
 type role struct {
@@ -222,8 +226,9 @@ func (s *Server) lookupRole(arn string) (role, bool) {
 	return r, ok
 }
 
-// issue mints a credential for r lasting d (capped by SetTokenLifetime).
-func (s *Server) issue(r role, session string, d time.Duration) Issued {
+// issue mints a credential for r lasting d (capped by SetTokenLifetime),
+// asked for by the key signedBy.
+func (s *Server) issue(r role, session string, d time.Duration, signedBy string) Issued {
 	now := s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -237,6 +242,7 @@ func (s *Server) issue(r role, session string, d time.Duration) Issued {
 		Expiration:      now.Add(d).UTC().Truncate(time.Second),
 		RoleArn:         r.arn,
 		SessionName:     session,
+		SignedBy:        signedBy,
 	}
 	s.byKeyID[tok.AccessKeyID] = len(s.issued)
 	s.issued = append(s.issued, tok)

@@ -16,9 +16,14 @@ type assumeRequest struct {
 	duration time.Duration
 }
 
+// maxChained is STS's cap on a session assumed with another role's STS
+// credentials (role chaining), whatever the role's own maximum.
+const maxChained = time.Hour
+
 // parseAssume checks the AssumeRole parameters. Empty optional parameters
-// count as absent, as the SDK never sends empty ones.
-func (s *Server) parseAssume(p url.Values) (assumeRequest, *apiError) {
+// count as absent, as the SDK never sends empty ones. A chained call, signed
+// by an STS. key, may ask for at most maxChained.
+func (s *Server) parseAssume(p url.Values, chained bool) (assumeRequest, *apiError) {
 	arn := p.Get("RoleArn")
 	if arn == "" {
 		return assumeRequest{}, errorf(400, "MissingRoleArn", "RoleArn is mandatory for this action.")
@@ -43,10 +48,14 @@ func (s *Server) parseAssume(p url.Values) (assumeRequest, *apiError) {
 	if !ok {
 		return assumeRequest{}, errorf(404, "EntityNotExist.Role", "The role not exists: %s.", arn)
 	}
-	d, ok := parseDuration(p.Get("DurationSeconds"), r.maxSession)
+	limit := r.maxSession
+	if chained {
+		limit = min(limit, maxChained)
+	}
+	d, ok := parseDuration(p.Get("DurationSeconds"), limit)
 	if !ok {
 		return assumeRequest{}, errorf(400, "InvalidParameter.DurationSeconds",
-			"The Min/Max value of DurationSeconds is 15min/%dhr.", int(r.maxSession/time.Hour))
+			"The Min/Max value of DurationSeconds is 15min/%dhr.", int(limit/time.Hour))
 	}
 	return assumeRequest{role: r, session: session, duration: d}, nil
 }

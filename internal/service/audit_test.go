@@ -39,7 +39,7 @@ func TestAuditScript(t *testing.T) {
 	c2, _ := env.Service.Credentials(bob, "open", "job7")
 
 	want := []map[string]any{
-		{"event": "issue", "role": "reader", "path": "socket", "access_key_id": c1.AccessKeyID, "result": "ok",
+		{"event": "issue", "role": "reader", "session_name": "ossd-reader", "path": "socket", "access_key_id": c1.AccessKeyID, "result": "ok",
 			"caller": map[string]any{"identified": true, "uid": 1000.0, "gid": 1000.0, "pid": 11.0, "exe": "/usr/bin/app", "cgroup": "/a.slice"}},
 		{"event": "deny", "role": "reader", "path": "tcp 127.0.0.1:8100", "result": "AccessDenied: uid 1001 not in allow.users/uids",
 			"caller": map[string]any{"identified": true, "uid": 1001.0, "gid": 1001.0, "pid": 12.0, "exe": "/usr/bin/app"}},
@@ -47,7 +47,7 @@ func TestAuditScript(t *testing.T) {
 			"caller": map[string]any{"identified": true, "uid": 1001.0, "gid": 1001.0, "pid": 12.0, "exe": "/usr/bin/app"}},
 		{"event": "deny", "role": "reader", "path": "tcp 127.0.0.1:8100", "result": "AccessDenied: caller not identified",
 			"caller": map[string]any{"identified": false, "uid": 0.0, "gid": 0.0, "pid": 0.0}},
-		{"event": "issue", "role": "open", "session": "job7", "path": "tcp 127.0.0.1:8100", "access_key_id": c2.AccessKeyID, "result": "ok",
+		{"event": "issue", "role": "open", "session": "job7", "session_name": "ossd-open-job7", "path": "tcp 127.0.0.1:8100", "access_key_id": c2.AccessKeyID, "result": "ok",
 			"caller": map[string]any{"identified": true, "uid": 1001.0, "gid": 1001.0, "pid": 12.0, "exe": "/usr/bin/app"}},
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/sessionname"
 )
 
 // PresignSlack is the margin of the longer sessions CredentialsFor fetches:
@@ -46,23 +47,24 @@ func (s *Service) CredentialsFor(ctx context.Context, name string, minValidity, 
 	if err != nil {
 		return ossd.Credentials{}, "", err
 	}
-	var c ossd.Credentials
-	if e, ok := s.cache.Get(r.key); ok {
-		c, err = s.ref.GetEntry(ctx, e)
-	} else {
-		c, err = s.ref.Get(ctx, r.Params)
+	base, key := r.Params, r.key
+	if r.SessionPer.PerCaller() { // sign with the caller's own session
+		if base, key, err = s.callerSession(ctx, r, ""); err != nil {
+			return ossd.Credentials{}, "", err
+		}
 	}
+	c, err := s.get(ctx, base, key)
 	if err != nil {
 		return ossd.Credentials{}, "", err
 	}
 	if c.Expiration.Sub(s.clock.Now()) >= minValidity {
-		return c, r.Params.SessionName, nil
+		return c, base.SessionName, nil
 	}
 	if longest := LongestValidity(maxSession); minValidity > longest {
 		return ossd.Credentials{}, "", fmt.Errorf("%w: role %q may have sessions of at most %s, so the longest possible validity is %s",
 			ErrTooLong, name, maxSession, longest)
 	}
-	p := s.longParams(r.Params, minValidity, maxSession)
+	p := s.longParams(base, minValidity, maxSession)
 	c, err = s.ref.Get(ctx, p)
 	if err != nil {
 		return ossd.Credentials{}, "", err
@@ -107,14 +109,12 @@ func (s *Service) longParams(p ossd.Params, minValidity, maxSession time.Duratio
 	return p
 }
 
-// windowSession returns base with "-p" and the window number appended,
-// cutting base so that the name fits STS's 64 characters.
+// windowSession returns base with "-p" and the window number appended; a
+// name too long for STS is cut and ends in a hash of both
+// ([sessionname.Name]), so that two callers' sessions of a per-caller role
+// stay apart even where their names are cut.
 func windowSession(base string, window int64) string {
-	suffix := "-p" + strconv.FormatInt(window, 36)
-	if len(base)+len(suffix) > 64 {
-		base = base[:64-len(suffix)]
-	}
-	return base + suffix
+	return sessionname.Name(base, "p"+strconv.FormatInt(window, 36))
 }
 
 func roundUp(d, step time.Duration) time.Duration {

@@ -23,6 +23,7 @@ import (
 	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/sessionname"
 	"github.com/ossd/ossd/refresher"
 )
 
@@ -35,6 +36,9 @@ type Role struct {
 	Name   string
 	Params ossd.Params
 	Allow  access.Rule // the zero Rule lets anyone in
+	// SessionPer gives each caller a session of its own (percaller.go);
+	// "" or sessionname.PerRole share Params' session.
+	SessionPer sessionname.Per
 
 	key ossd.Key // Params.Key(), computed once by Apply: it hashes the policy
 }
@@ -106,27 +110,29 @@ func New(ref *refresher.Refresher, c *cache.Cache, clk clock.Clock, log *slog.Lo
 
 // Apply installs roles as the role table: new and changed roles are pinned
 // and fetched (the returned map holds fetch errors by role name), removed
-// ones are unpinned and their tokens forgotten.
+// ones are unpinned and their tokens forgotten. A role whose sessions are
+// per caller is not pinned: nobody may have its shared session, and its
+// callers' sessions are fetched on demand.
 func (s *Service) Apply(ctx context.Context, roles []Role) map[string]error {
 	t := &table{byName: make(map[string]Role, len(roles)), byKey: make(map[ossd.Key]string, len(roles))}
 	params := make([]ossd.Params, 0, len(roles))
+	keep := make(map[ossd.Key]bool, len(roles))
 	for _, r := range roles {
 		r.key = r.Params.Key()
 		t.byName[r.Name] = r
 		t.byKey[r.key] = r.Name
 		t.names = append(t.names, r.Name)
 		t.guarded = t.guarded || !r.Allow.Open()
-		params = append(params, r.Params)
+		if !r.SessionPer.PerCaller() {
+			params = append(params, r.Params)
+			keep[r.key] = true
+		}
 	}
 	sort.Strings(t.names)
 	old := s.roles.Swap(t)
-	keep := make(map[ossd.Key]bool, len(roles))
-	for _, p := range params {
-		keep[p.Key()] = true
-	}
 	for _, r := range old.byName {
-		if k := r.Params.Key(); !keep[k] {
-			s.ref.Forget(k)
+		if !keep[r.key] {
+			s.ref.Forget(r.key)
 		}
 	}
 	errs := s.ref.Warm(ctx, params)
@@ -195,28 +201,46 @@ func (s *Service) Authorize(ctx context.Context, name string) (Role, error) {
 // Credentials returns credentials for the role called name, if the caller
 // in ctx may have it. A non-empty session suffix asks for a separate
 // on-demand session whose name is the role's session name, "-", and the
-// suffix.
+// suffix. A role whose sessions are per caller gives the caller its own
+// session instead, and refuses a suffix (percaller.go).
 func (s *Service) Credentials(ctx context.Context, name, session string) (ossd.Credentials, error) {
-	c, err := s.credentials(ctx, name, session)
-	s.record(ctx, name, session, c, err)
+	c, sessionName, err := s.credentials(ctx, name, session)
+	s.record(ctx, name, session, sessionName, c, err)
 	return c, err
 }
 
-func (s *Service) credentials(ctx context.Context, name, session string) (ossd.Credentials, error) {
+// credentials also returns the RoleSessionName of the credentials.
+func (s *Service) credentials(ctx context.Context, name, session string) (ossd.Credentials, string, error) {
 	r, err := s.Authorize(ctx, name)
 	if err != nil {
-		return ossd.Credentials{}, err
+		return ossd.Credentials{}, "", err
+	}
+	if r.SessionPer.PerCaller() {
+		p, k, err := s.callerSession(ctx, r, session)
+		if err != nil {
+			return ossd.Credentials{}, "", err
+		}
+		c, err := s.get(ctx, p, k)
+		return c, p.SessionName, err
 	}
 	if session == "" {
-		if e, ok := s.cache.Get(r.key); ok {
-			return s.ref.GetEntry(ctx, e)
-		}
-		return s.ref.Get(ctx, r.Params)
+		c, err := s.get(ctx, r.Params, r.key)
+		return c, r.Params.SessionName, err
 	}
 	p := r.Params
 	p.SessionName += "-" + session
 	if !validSession.MatchString(p.SessionName) {
-		return ossd.Credentials{}, fmt.Errorf("%w %q: want 2-64 characters of A-Z a-z 0-9 . @ _ -", ErrBadSession, p.SessionName)
+		return ossd.Credentials{}, "", fmt.Errorf("%w %q: want 2-64 characters of A-Z a-z 0-9 . @ _ -", ErrBadSession, p.SessionName)
+	}
+	c, err := s.ref.Get(ctx, p)
+	return c, p.SessionName, err
+}
+
+// get returns credentials for p, whose key is k, from its cache entry if
+// it has one: p.Key() would hash the policy on every request.
+func (s *Service) get(ctx context.Context, p ossd.Params, k ossd.Key) (ossd.Credentials, error) {
+	if e, ok := s.cache.Get(k); ok {
+		return s.ref.GetEntry(ctx, e)
 	}
 	return s.ref.Get(ctx, p)
 }
@@ -228,7 +252,8 @@ type RoleStatus struct {
 	Name        string    `json:"name"`
 	RoleARN     string    `json:"arn"`
 	SessionName string    `json:"session_name"`
-	State       string    `json:"state"` // "ok", "degraded", "failing", "pending"
+	State       string    `json:"state"`                 // "ok", "degraded", "failing", "pending", "per-caller"
+	SessionPer  string    `json:"session_per,omitempty"` // set for a role whose sessions are per caller
 	AccessKeyID string    `json:"access_key_id,omitempty"`
 	Expiration  time.Time `json:"expiration,omitzero"`
 	ExpiresIn   float64   `json:"expires_in_seconds"`
@@ -252,7 +277,10 @@ func (s *Service) status(names []string) []RoleStatus {
 	for _, n := range names {
 		r := t.byName[n]
 		st := RoleStatus{Name: n, RoleARN: r.Params.RoleARN, SessionName: r.Params.SessionName, State: "pending"}
-		if e, ok := s.cache.Get(r.key); ok {
+		if r.SessionPer.PerCaller() {
+			// No one session to describe: each caller's is on demand.
+			st.State, st.SessionPer = "per-caller", string(r.SessionPer)
+		} else if e, ok := s.cache.Get(r.key); ok {
 			fillStatus(&st, e, now, s.clock.Mono(), s.ref.Floor())
 		}
 		out = append(out, st)
@@ -296,12 +324,12 @@ func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, mono, floor time.
 // written again (clients such as the OSS v2 process provider ask on every
 // request). Every denial is written. Other failures (unknown role without
 // rules, STS trouble) are the operational log's business.
-func (s *Service) record(ctx context.Context, role, session string, c ossd.Credentials, err error) {
+func (s *Service) record(ctx context.Context, role, session, sessionName string, c ossd.Credentials, err error) {
 	if s.audit == nil {
 		return
 	}
 	id := peer.FromContext(ctx)
-	ev := audit.Event{Kind: audit.KindIssue, Role: role, Session: session, Caller: id, Path: id.Via}
+	ev := audit.Event{Kind: audit.KindIssue, Role: role, Session: session, SessionName: sessionName, Caller: id, Path: id.Via}
 	var denied *DeniedError
 	switch {
 	case err == nil:

@@ -43,7 +43,7 @@ type Options struct {
 // client's timeout fields on every call), so Client keeps a pool of them and
 // lends each to one call at a time.
 type Client struct {
-	pool    chan *stssdk.Client
+	pool    chan *conn
 	scheme  string
 	timeout time.Duration
 	clock   clock.Clock
@@ -58,19 +58,24 @@ func New(o Options) (*Client, error) {
 	if o.Conns <= 0 {
 		o.Conns = 8
 	}
-	c := &Client{pool: make(chan *stssdk.Client, o.Conns), scheme: u.Scheme, timeout: o.Timeout, clock: clock.Or(o.Clock)}
+	c := &Client{pool: make(chan *conn, o.Conns), scheme: u.Scheme, timeout: o.Timeout, clock: clock.Or(o.Clock)}
 	for range o.Conns {
-		sc, err := newSDKClient(o, u)
+		cn, err := newConn(o, u)
 		if err != nil {
 			return nil, err
 		}
-		c.pool <- sc
+		c.pool <- cn
 	}
 	return c, nil
 }
 
-func newSDKClient(o Options, u *url.URL) (*stssdk.Client, error) {
-	c, err := stssdk.NewClientWithOptions(o.Region, sdk.NewConfig(), o.Source)
+func newConn(o Options, u *url.URL) (*conn, error) {
+	src := o.Source
+	if src == nil {
+		src = credentials.NewDefaultCredentialsProvider() // what the SDK does with none
+	}
+	signer := &signer{source: src}
+	c, err := stssdk.NewClientWithOptions(o.Region, sdk.NewConfig(), signer)
 	if err != nil {
 		return nil, fmt.Errorf("sts client: %w", err)
 	}
@@ -83,17 +88,38 @@ func newSDKClient(o Options, u *url.URL) (*stssdk.Client, error) {
 		c.SetConnectTimeout(o.Timeout)
 		c.SetReadTimeout(o.Timeout)
 	}
-	return c, nil
+	return &conn{sdk: c, signer: signer}, nil
 }
 
 func isLoopback(host string) bool {
 	return host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1"
 }
 
-// Fetch calls AssumeRole for p. The SDK takes no context, so the call runs in
-// a goroutine and Fetch returns early when ctx ends; the SDK's own timeouts
-// bound the abandoned call.
+// Fetch calls AssumeRole for p, signed with the source credential. The SDK
+// takes no context, so the call runs in a goroutine and Fetch returns early
+// when ctx ends; the SDK's own timeouts bound the abandoned call.
 func (c *Client) Fetch(ctx context.Context, p ossd.Params) (ossd.Credentials, error) {
+	return c.assume(ctx, nil, p)
+}
+
+// FetchWith calls AssumeRole for p signed with the STS credentials by,
+// another role's session, instead of the source credential (role
+// chaining). It ignores p.Via: by is what signs.
+func (c *Client) FetchWith(ctx context.Context, by ossd.Credentials, p ossd.Params) (ossd.Credentials, error) {
+	if by.AccessKeyID == "" || by.AccessKeySecret == "" || by.SecurityToken == "" {
+		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.NoSigner", Message: "role chaining needs complete STS credentials to sign with"}
+	}
+	prov, err := credentials.NewStaticSTSCredentialsProviderBuilder().WithAccessKeyId(by.AccessKeyID).
+		WithAccessKeySecret(by.AccessKeySecret.Reveal()).WithSecurityToken(by.SecurityToken.Reveal()).Build()
+	if err != nil {
+		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.NoSigner", Message: "STS credentials to sign with were refused by the SDK"}
+	}
+	return c.assume(ctx, prov, p)
+}
+
+// assume makes one AssumeRole call, signed by the source credential or, if
+// by is not nil, by it.
+func (c *Client) assume(ctx context.Context, by credentials.CredentialsProvider, p ossd.Params) (ossd.Credentials, error) {
 	req := stssdk.CreateAssumeRoleRequest()
 	req.Scheme = c.scheme
 	req.RoleArn = p.RoleARN
@@ -105,17 +131,21 @@ func (c *Client) Fetch(ctx context.Context, p ossd.Params) (ossd.Credentials, er
 		resp *stssdk.AssumeRoleResponse
 		err  error
 	}
-	var sc *stssdk.Client
+	var cn *conn
 	select {
-	case sc = <-c.pool:
+	case cn = <-c.pool:
 	case <-ctx.Done():
 		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.Timeout", Message: "no STS connection free in time"}
 	}
 	ch := make(chan result, 1)
 	start := c.clock.Now()
 	go func() {
-		resp, err := sc.AssumeRole(req)
-		c.pool <- sc
+		// The conn is this goroutine's until it goes back to the pool, so
+		// setting its signer races with no other call.
+		cn.signer.by = by
+		resp, err := cn.sdk.AssumeRole(req)
+		cn.signer.by = nil
+		c.pool <- cn
 		ch <- result{resp, err}
 	}()
 	select {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/cache"
+	"github.com/ossd/ossd/internal/chain"
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/localsts"
 	"github.com/ossd/ossd/internal/logtest"
@@ -71,7 +72,8 @@ func Params(name string) ossd.Params {
 	return ossd.Params{RoleARN: "acs:ram::" + Account + ":role/" + name, SessionName: "ossd-" + name, Duration: time.Hour}
 }
 
-// New returns an Env whose local STS knows roles.
+// New returns an Env whose local STS knows roles. Its refresher fetches
+// through a chain.Fetcher, as the daemon's does, so roles may be chained.
 func New(t testing.TB, o Options, roles ...string) *Env {
 	t.Helper()
 	if o.Secret == "" {
@@ -107,7 +109,9 @@ func New(t testing.TB, o Options, roles ...string) *Env {
 	log, buf := logtest.New(t)
 	c := cache.New(o.MaxSessions)
 	e := &Env{T: t, STS: s, Clock: clk, Cache: c, Logs: buf}
-	e.Ref = refresher.New(refresher.Options{Fetcher: client, Cache: c, Clock: clk, Log: log, Seed: 1, MaxQPS: o.MaxQPS, Observer: o.Observer, Timeout: o.Timeout})
+	fetcher := chain.New(client, clk, log)
+	e.Ref = refresher.New(refresher.Options{Fetcher: fetcher, Cache: c, Clock: clk, Log: log, Seed: 1, MaxQPS: o.MaxQPS, Observer: o.Observer, Timeout: o.Timeout})
+	fetcher.Bind(e.Ref)
 	e.Service = service.New(e.Ref, c, clk, log)
 	t.Cleanup(func() { e.CheckLogs(o.Secret) })
 	return e
