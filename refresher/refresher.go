@@ -330,6 +330,8 @@ func (r *Refresher) succeeded(e *cache.Entry, c ossd.Credentials, sentWall time.
 		// lasts longer than it does. Serve the lifetime asked for.
 		c.Expiration = limit.UTC().Truncate(time.Second)
 	}
+	r.noteOffset(c, sentWall, now)
+	c.ServerTime = time.Time{} // read; what is kept is what callers get
 	s := &State{Creds: c, FetchedAt: now, Fetched: mono, LastAttempt: mono,
 		// Never believe more life than was asked for, measured from when the
 		// request left on the clock that does not step: a server clock
@@ -342,7 +344,6 @@ func (r *Refresher) succeeded(e *cache.Entry, c ossd.Credentials, sentWall time.
 	r.mu.Lock()
 	r.throttles = 0
 	r.mu.Unlock()
-	r.noteOffset(c, sentWall, now)
 	if life <= r.o.Floor {
 		r.log.Warn("STS issued a token shorter than the floor", "role", e.Params.RoleARN, "expires_in", life.Round(time.Second))
 	}
