@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ossd/ossd/internal/httpstop"
 	"github.com/ossd/ossd/internal/peer"
 )
 
@@ -20,9 +21,10 @@ const (
 )
 
 // Serve answers h on ln until ctx ends, then stops accepting, lets
-// in-flight requests finish for up to 5 s, and returns nil. It returns
-// early with the error if serving fails.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+// in-flight requests finish for up to 5 s, closes what has not (logging it
+// to log), and returns nil: a stalled client never makes the end of a
+// listener fail. It returns early with the error if serving fails.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -42,7 +44,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	err := httpstop.Shutdown(sctx, srv, log, "tcp "+ln.Addr().String())
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}

@@ -3,11 +3,14 @@ package socket
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ossd/ossd/internal/httpstop"
 )
 
 // ServeGraceful serves srv on ln until ctx ends, then stops without
@@ -24,8 +27,12 @@ import (
 // before Shutdown whose request is read just after is closed unanswered,
 // and a client on a fresh connection sees EOF.
 //
+// Connections still busy when timeout runs out (a client that never sends
+// the body it announced) are closed and logged to log: a stop that had to
+// cut a stalled client is still a clean stop, and returns nil.
+//
 // ServeGraceful sets srv.ConnState, calling any hook already set.
-func ServeGraceful(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration) error {
+func ServeGraceful(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration, log *slog.Logger) error {
 	b := new(busyConns)
 	prev := srv.ConnState
 	srv.ConnState = func(c net.Conn, st http.ConnState) {
@@ -50,7 +57,7 @@ func ServeGraceful(ctx context.Context, srv *http.Server, ln net.Listener, timeo
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	b.wait(sctx)
-	err := srv.Shutdown(sctx)
+	err := httpstop.Shutdown(sctx, srv, log, "socket "+ln.Addr().String())
 	if err == nil && !errors.Is(serr, net.ErrClosed) && !errors.Is(serr, http.ErrServerClosed) {
 		err = serr
 	}

@@ -34,7 +34,7 @@ func TestServeGracefulAnswersAcceptedConnections(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- socket.ServeGraceful(ctx, srv, ln, 5*time.Second) }()
+	go func() { done <- socket.ServeGraceful(ctx, srv, ln, 5*time.Second, nil) }()
 
 	c, err := net.Dial("unix", path)
 	if err != nil {
@@ -90,7 +90,7 @@ func TestServeGracefulBounded(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- socket.ServeGraceful(ctx, srv, ln, 100*time.Millisecond) }()
+	go func() { done <- socket.ServeGraceful(ctx, srv, ln, 100*time.Millisecond, nil) }()
 	c, err := net.Dial("unix", path)
 	if err != nil {
 		t.Fatal(err)
@@ -100,10 +100,14 @@ func TestServeGracefulBounded(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if err != context.DeadlineExceeded {
-			t.Errorf("ServeGraceful = %v, want context.DeadlineExceeded", err)
+		if err != nil {
+			t.Errorf("ServeGraceful = %v, want nil: cutting a silent client is a clean stop", err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("ServeGraceful waited past its timeout for a silent client")
+	}
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.ReadAll(c); err != nil {
+		t.Errorf("silent client: %v, want its connection closed by the server", err)
 	}
 }

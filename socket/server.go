@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"sync"
@@ -150,15 +151,23 @@ func (s *Server) credentials(w http.ResponseWriter, r *http.Request) {
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // sessionParam returns the optional session suffix, refusing any other
-// query parameter.
+// query parameter, a session given twice and a query that does not parse
+// (url.Query would drop a ";" or a bad escape without a word, and take
+// the first of two values).
 func sessionParam(r *http.Request) (string, error) {
 	if r.URL.RawQuery == "" {
 		return "", nil
 	}
-	q := r.URL.Query()
-	for k := range q {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return "", &apiError{http.StatusBadRequest, CodeBadRequest, "malformed query: want at most session=SUFFIX"}
+	}
+	for k, v := range q {
 		if k != "session" {
 			return "", &apiError{http.StatusBadRequest, CodeBadRequest, "unknown query parameter " + truncateQuote(k)}
+		}
+		if len(v) != 1 {
+			return "", &apiError{http.StatusBadRequest, CodeBadRequest, "session given more than once"}
 		}
 	}
 	return q.Get("session"), nil
@@ -198,7 +207,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := NewHTTPServer(s)
 	srv.ConnContext = s.identify
-	return ServeGraceful(ctx, srv, ln, shutdownTimeout)
+	return ServeGraceful(ctx, srv, ln, shutdownTimeout, s.log)
 }
 
 // identify attaches the kernel's word on who connected to every request on
