@@ -42,6 +42,8 @@ func (d *daemon) startReload(ctx context.Context, g *errgroup.Group) error {
 			signal.Stop(hup)
 			return err
 		}
+		d.watcher = w
+		d.watchFiles(d.cfg)
 		g.Go(func() error {
 			defer w.Close()
 			return w.Run(ctx, config.DefaultDebounce, d.clk, func() {
@@ -87,14 +89,17 @@ func (d *daemon) reload(ctx context.Context, why string) {
 		d.log.Warn("config reload rejected; the running config stays", "why", why, "err", err)
 		return
 	}
-	if next.Source != prev.Source || next.STS != prev.STS {
-		client, err := newSTSClient(next, loaded.Dir, d.clk)
-		if err != nil {
-			d.log.Warn("config reload rejected; the running config stays", "why", why, "err", err)
-			return
-		}
-		d.fetcher.p.Store(client)
+	// The source's key files are read again on every reload, whether or not
+	// their paths changed: rotating a key means writing the file and
+	// sending SIGHUP (or just writing it: the watch sees key files too).
+	client, err := newSTSClient(next, loaded.Dir, d.clk)
+	if err != nil {
+		d.log.Warn("config reload rejected; the running config stays", "why", why, "err", err)
+		return
 	}
+	d.fetcher.p.Store(client)
+	d.cfgDir = loaded.Dir
+	d.watchFiles(next)
 	for _, w := range loaded.Warnings {
 		d.log.Warn(w)
 	}
@@ -112,6 +117,18 @@ func (d *daemon) reload(ctx context.Context, why string) {
 	d.log.Info("config reloaded", "why", why, "added", added, "removed", removed, "changed", changed)
 	for name, err := range errs {
 		d.log.Error("fetch after reload failed; will retry", "role", name, "code", errCode(err), "err", err)
+	}
+}
+
+// watchFiles makes the config watch follow cfg's file and the files it
+// refers to. A file whose directory cannot be watched is still read on
+// SIGHUP; the log says so.
+func (d *daemon) watchFiles(cfg *config.Config) {
+	if d.watcher == nil {
+		return
+	}
+	if err := d.watcher.Watch(append([]string{d.flags.config}, cfg.Files(d.cfgDir)...)...); err != nil {
+		d.log.Warn("not watching every file the config refers to; SIGHUP reloads them", "err", err)
 	}
 }
 

@@ -79,7 +79,9 @@ type daemon struct {
 	starting  chan struct{}             // closed by started; front ends serve after it (systemd.go)
 
 	level   slog.LevelVar                 // changed by reload
-	fetcher swapFetcher                   // replaced by reload when [source] or [sts] change
+	fetcher swapFetcher                   // replaced by every reload: key files are read again
+	cfgDir  string                        // the config file's directory, for the files it names
+	watcher *config.Watcher               // the config watch; nil in --dev
 	running atomic.Pointer[config.Config] // the config in force; replaced by reload
 	uri     uriState                      // the credentials-URI endpoint, for GET /v1/uri (metadata.go)
 }
@@ -111,7 +113,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		d.cfg, warnings = loaded.Config, loaded.Warnings
+		d.cfg, warnings, d.cfgDir = loaded.Config, loaded.Warnings, loaded.Dir
 		if client, err = newSTSClient(d.cfg, loaded.Dir, d.clk); err != nil {
 			return err
 		}
@@ -176,9 +178,10 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	d.closeUnusedSockets()
 	d.warnOpenRoles(rs)
-	for name, err := range d.svc.Apply(gctx, rs) {
-		d.log.Error("initial fetch failed; will retry", "role", name, "code", errCode(err), "err", err)
-	}
+	// Serve from the first moment: the roles are pinned and their first
+	// fetches scheduled, and a caller asking for one not fetched yet fetches
+	// it at once, ahead of the rest. Failures are logged as they happen.
+	d.svc.Install(rs)
 	g.Go(func() error { return d.ref.Run(gctx) })
 	if err := d.started(gctx, g, sock); err != nil { // systemd.go: serve, READY=1, status and watchdog
 		return err

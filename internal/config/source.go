@@ -163,3 +163,22 @@ func resolvePath(baseDir, path string) string {
 	}
 	return filepath.Join(baseDir, path)
 }
+
+// Files returns the files the config refers to whose contents matter when
+// it is applied: the source's key files and the roles' policy files, as
+// absolute paths (relative ones are relative to baseDir). The OIDC token
+// file is not among them: the SDK reads it again whenever it refreshes.
+func (c *Config) Files(baseDir string) []string {
+	var out []string
+	for _, f := range []string{c.Source.AccessKeyIDFile, c.Source.AccessKeySecretFile} {
+		if f != "" {
+			out = append(out, resolvePath(baseDir, f))
+		}
+	}
+	for _, r := range c.Roles {
+		if r.PolicyFile != "" {
+			out = append(out, resolvePath(baseDir, r.PolicyFile))
+		}
+	}
+	return out
+}
