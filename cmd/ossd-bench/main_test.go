@@ -129,7 +129,7 @@ func TestAgainstRunningDaemon(t *testing.T) {
 	if _, ok := rep.Skipped["metadata"]; !ok || len(rep.Comparisons) != 2 {
 		t.Errorf("skipped %v, measured %d targets; want metadata skipped, socket and uri measured", rep.Skipped, len(rep.Comparisons))
 	}
-	if d.Cmd.ProcessState != nil {
+	if exited, _ := d.Exited(); exited {
 		t.Error("ossd-bench stopped a daemon it did not start")
 	}
 }

@@ -86,10 +86,27 @@ func StartDaemon(t testing.TB, bin, socket string, args ...string) *Daemon {
 	}
 }
 
-// Stop sends SIGTERM and waits up to 10 s for a clean exit.
+// Exited reports whether the daemon has exited, and how. It reads what
+// the goroutine waiting for the process reported, never Cmd.ProcessState,
+// which that goroutine writes.
+func (d *Daemon) Exited() (bool, error) {
+	select {
+	case err := <-d.done:
+		d.done <- err
+		return true, err
+	default:
+		return false, nil
+	}
+}
+
+// Stop sends SIGTERM and waits up to 30 s for a clean exit. A daemon that
+// has already exited is not signalled; an unclean earlier exit is reported.
 func (d *Daemon) Stop(t testing.TB) {
 	t.Helper()
-	if d.Cmd.ProcessState != nil {
+	if exited, err := d.Exited(); exited {
+		if err != nil {
+			t.Errorf("ossd had exited with %v\nstderr:\n%s", err, d.Stderr)
+		}
 		return
 	}
 	d.Cmd.Process.Signal(syscall.SIGTERM)
@@ -99,8 +116,8 @@ func (d *Daemon) Stop(t testing.TB) {
 		if err != nil {
 			t.Errorf("ossd exited with %v\nstderr:\n%s", err, d.Stderr)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		d.Cmd.Process.Kill()
-		t.Errorf("ossd did not stop within 10s of SIGTERM")
+		t.Errorf("ossd did not stop within 30s of SIGTERM")
 	}
 }
