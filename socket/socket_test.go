@@ -96,6 +96,9 @@ func TestErrors(t *testing.T) {
 		{"wrong method", "POST", "/v1/credentials/reader", nil, 405, socket.CodeMethod},
 		{"unknown query", "GET", "/v1/credentials/reader?policy=x", nil, 400, socket.CodeBadRequest},
 		{"bad session", "GET", "/v1/credentials/reader?session=a%20b", nil, 400, socket.CodeBadRequest},
+		{"two sessions", "GET", "/v1/credentials/reader?session=a&session=b", nil, 400, socket.CodeBadRequest},
+		{"semicolon in query", "GET", "/v1/credentials/reader?session=a;x=1", nil, 400, socket.CodeBadRequest},
+		{"bad escape in query", "GET", "/v1/credentials/reader?session=%zz", nil, 400, socket.CodeBadRequest},
 		{"oversized body", "POST", "/v1/roles", strings.NewReader(strings.Repeat("x", 70<<10)), 413, socket.CodeTooLarge},
 	}
 	for _, tc := range tests {
