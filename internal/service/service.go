@@ -108,12 +108,13 @@ func New(ref *refresher.Refresher, c *cache.Cache, clk clock.Clock, log *slog.Lo
 	return s
 }
 
-// Apply installs roles as the role table: new and changed roles are pinned
-// and fetched (the returned map holds fetch errors by role name), removed
-// ones are unpinned and their tokens forgotten. A role whose sessions are
-// per caller is not pinned: nobody may have its shared session, and its
-// callers' sessions are fetched on demand.
-func (s *Service) Apply(ctx context.Context, roles []Role) map[string]error {
+// Install makes roles the role table without waiting for any token: new
+// and changed roles are pinned, and their first fetch scheduled, before the
+// table that names them is in place, so a caller who finds a role always
+// finds its entry (and, if no token is there yet, fetches it at once, ahead
+// of the others); removed roles are unpinned and their tokens forgotten.
+// It returns the AssumeRole parameters of the pinned roles.
+func (s *Service) Install(roles []Role) []ossd.Params {
 	t := &table{byName: make(map[string]Role, len(roles)), byKey: make(map[ossd.Key]string, len(roles))}
 	params := make([]ossd.Params, 0, len(roles))
 	keep := make(map[ossd.Key]bool, len(roles))
@@ -129,13 +130,20 @@ func (s *Service) Apply(ctx context.Context, roles []Role) map[string]error {
 		}
 	}
 	sort.Strings(t.names)
+	s.ref.Start(params)
 	old := s.roles.Swap(t)
 	for _, r := range old.byName {
 		if !keep[r.key] {
 			s.ref.Forget(r.key)
 		}
 	}
-	errs := s.ref.Warm(ctx, params)
+	return params
+}
+
+// Apply is Install, then waits for the first fetch of every pinned role
+// that has no token; it returns the fetch errors by role name.
+func (s *Service) Apply(ctx context.Context, roles []Role) map[string]error {
+	errs := s.ref.Warm(ctx, s.Install(roles))
 	out := make(map[string]error)
 	for _, r := range roles {
 		if err := errs[r.Params.Key()]; err != nil {
@@ -224,7 +232,14 @@ func (s *Service) credentials(ctx context.Context, name, session string) (ossd.C
 		return c, p.SessionName, err
 	}
 	if session == "" {
-		c, err := s.get(ctx, r.Params, r.key)
+		e, ok := s.cache.Get(r.key)
+		if !ok {
+			// The role was removed by a reload after Authorize looked it up:
+			// answer as for a role that does not exist, and leave no orphan
+			// session behind by fetching it.
+			return ossd.Credentials{}, "", fmt.Errorf("%w %q", ossd.ErrUnknownRole, name)
+		}
+		c, err := s.ref.GetEntry(ctx, e)
 		return c, r.Params.SessionName, err
 	}
 	p := r.Params

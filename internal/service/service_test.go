@@ -81,3 +81,36 @@ func TestStatus(t *testing.T) {
 		t.Errorf("reader during outage = %+v", st[1])
 	}
 }
+
+// TestInstallServesAtOnce: Install returns before any token is fetched; a
+// caller asking for a role then fetches it at once, and a role removed
+// between a caller's lookup and its fetch (a reload) costs no AssumeRole and
+// leaves no session behind.
+func TestInstallServesAtOnce(t *testing.T) {
+	env := testenv.New(t, testenv.Options{}, "reader", "writer")
+	ctx := context.Background()
+	env.Service.Install(testenv.Roles("reader", "writer"))
+	if calls := env.STS.Calls(); calls != 0 {
+		t.Fatalf("Install made %d AssumeRole calls, want none before anyone asks", calls)
+	}
+	if st := env.Service.Status(); st[0].State != "pending" {
+		t.Errorf("before the first fetch: state %q, want pending", st[0].State)
+	}
+	if _, err := env.Service.Credentials(ctx, "reader", ""); err != nil {
+		t.Fatal(err)
+	}
+	if calls := env.STS.Calls(); calls != 1 {
+		t.Errorf("calls = %d, want 1: the asked-for role, ahead of the other", calls)
+	}
+	// What a reload removing writer does while a caller holds its Role.
+	env.Ref.Forget(testenv.Params("writer").Key())
+	if _, err := env.Service.Credentials(ctx, "writer", ""); !errors.Is(err, ossd.ErrUnknownRole) {
+		t.Errorf("removed role: err = %v, want ErrUnknownRole", err)
+	}
+	if calls := env.STS.Calls(); calls != 1 {
+		t.Errorf("a removed role cost %d AssumeRole calls", calls-1)
+	}
+	if _, n := env.Cache.Len(); n != 0 {
+		t.Errorf("%d orphan sessions cached for the removed role", n)
+	}
+}
