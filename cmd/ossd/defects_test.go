@@ -51,7 +51,9 @@ func TestReloadSurvivesStalledMetadataClient(t *testing.T) {
 	})
 	halfSent(t, "tcp", addr, "PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nX-aliyun-ecs-metadata-token-ttl-seconds: 60\r\nContent-Length: 10\r\n\r\n")
 	e.writeRaw(withListener(""))
-	waitFor(t, func() bool { return strings.Contains(e.d.Stderr.String(), "connections that did not finish in time were closed") })
+	waitFor(t, func() bool {
+		return strings.Contains(e.d.Stderr.String(), "connections that did not finish in time were closed")
+	})
 	if exited, err := e.d.Exited(); exited {
 		t.Fatalf("ossd exited (%v) when a reload removed a listener with a stalled client\nstderr:\n%s", err, e.d.Stderr)
 	}
