@@ -49,8 +49,27 @@ func (s *served) run(t *testing.T, d time.Duration, seen *tally) {
 	}
 }
 
+// recovery asks once a simulated second, from the moment STS answers
+// again, until a caller is served; it returns how long that took. Only
+// callers drive it: no background renewal runs meanwhile.
+func (s *served) recovery(t *testing.T) time.Duration {
+	t.Helper()
+	start := s.env.Clock.Mono()
+	for s.env.Clock.Mono()-start <= 10*time.Minute {
+		var seen tally
+		check(t, s.client, s.url, s.env.Clock.Now, &seen)
+		if seen.get("ok") == 1 {
+			return s.env.Clock.Mono() - start
+		}
+		s.env.Clock.Advance(time.Second)
+	}
+	t.Fatal("no caller served within 10 minutes of STS recovering")
+	return 0
+}
+
 // TestSTSFaults keeps each STS fault up, most for longer than a refresh
-// interval (tokens live 1 h and renew at about 30 min), then lifts it. The
+// interval (tokens live 1 h and renew 34-39 min after a fetch), then lifts
+// it; callers must be served again within 2 s of STS answering. The
 // fault starts 25 min after the first fetch, before the first renewal, so
 // the cached token has 35 min left: callers must be served for the 30 min
 // until it reaches the hard minimum (5 min), and see a clear error after.
@@ -78,7 +97,9 @@ func TestSTSFaults(t *testing.T) {
 			s.run(t, tc.for_, &during)
 			faultCalls := s.env.STS.Calls() - calls
 			s.env.STS.ClearFault()
+			recovered := s.recovery(t)
 			s.run(t, 2*time.Hour, &after)
+			t.Logf("callers served again %v after STS recovered", recovered)
 			t.Logf("before: %s", &before)
 			t.Logf("during (%d STS calls, all failing): %s", faultCalls, &during)
 			t.Logf("after recovery: %s", &after)
@@ -94,6 +115,9 @@ func TestSTSFaults(t *testing.T) {
 			}
 			if n := after.get("ok"); n < 230 {
 				t.Errorf("after recovery: %s, want service to resume", &after)
+			}
+			if wantErrors && recovered > 2*time.Second {
+				t.Errorf("callers waited %v after STS recovered, want at most 2 s", recovered)
 			}
 			if perMin := float64(faultCalls) / tc.for_.Minutes(); perMin > 2 {
 				t.Errorf("%.1f STS calls per minute during the fault; want backoff", perMin)
