@@ -60,11 +60,40 @@ func (d *daemon) started(ctx context.Context, g *errgroup.Group, sock string) er
 	if err != nil {
 		return err
 	}
-	if err := systemd.Notify(systemd.Ready, systemd.Status(d.systemdStatus())); err != nil {
-		d.log.Warn("systemd notification failed", "err", err)
-	}
-	g.Go(func() error { return systemd.Run(ctx, o) })
+	g.Go(func() error {
+		// Serving has begun; ready means every role has been tried once,
+		// so that STATUS= names the ones that failed.
+		if !d.awaitTried(ctx) {
+			return nil
+		}
+		if err := systemd.Notify(systemd.Ready, systemd.Status(d.systemdStatus())); err != nil {
+			d.log.Warn("systemd notification failed", "err", err)
+		}
+		return systemd.Run(ctx, o)
+	})
 	return nil
+}
+
+// awaitTried waits until no configured role is still pending its first
+// fetch attempt; it reports false if ctx ended first.
+func (d *daemon) awaitTried(ctx context.Context) bool {
+	t := d.clk.NewTimer(0)
+	defer t.Stop()
+	for {
+		pending := false
+		for _, r := range d.svc.Status() {
+			pending = pending || r.State == "pending"
+		}
+		if !pending {
+			return true
+		}
+		t.Reset(20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C():
+		}
+	}
 }
 
 // inheritedSocket returns the socket API's listeners when systemd passed
