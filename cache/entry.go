@@ -18,7 +18,6 @@ type Entry struct {
 	state      atomic.Pointer[State]
 	lastAccess atomic.Int64 // monotonic time of the last Touch
 	served     atomic.Int64 // credentials handed out
-	renewing   atomic.Bool  // a background renewal is under way
 
 	due  time.Duration // monotonic; guarded by the cache's schedule lock
 	slot int32         // index in the schedule's heap, -1 when not on it; guarded likewise
@@ -109,9 +108,3 @@ func (e *Entry) LastAccess() time.Duration { return time.Duration(e.lastAccess.L
 // Served reports how many times credentials were handed out.
 func (e *Entry) Served() int64 { return e.served.Load() }
 
-// StartRenewal reports whether the caller may start a background renewal;
-// it returns false while another one is under way. Call EndRenewal after.
-func (e *Entry) StartRenewal() bool { return e.renewing.CompareAndSwap(false, true) }
-
-// EndRenewal marks the background renewal as finished.
-func (e *Entry) EndRenewal() { e.renewing.Store(false) }

@@ -66,9 +66,7 @@ func (r *Refresher) RefreshDue(ctx context.Context) time.Duration {
 			r.o.Cache.Schedule(e, mono) // still due, first in line
 			break
 		}
-		e.StartRenewal()
 		g.Go(func() error {
-			defer e.EndRenewal()
 			// The outcome is recorded on the entry; background renewal never
 			// fails the loop.
 			_, _ = r.fetch(gctx, e)
