@@ -107,4 +107,3 @@ func (e *Entry) LastAccess() time.Duration { return time.Duration(e.lastAccess.L
 
 // Served reports how many times credentials were handed out.
 func (e *Entry) Served() int64 { return e.served.Load() }
-
