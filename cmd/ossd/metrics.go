@@ -59,6 +59,8 @@ func (d *daemon) startMetrics(ctx context.Context, g *errgroup.Group) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", d.metrics.Handler())
+	mux.Handle("GET /readyz", d.readyHandler(false))
+	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }))
 	srv := socket.NewHTTPServer(mux)
 	g.Go(func() error {
 		<-ctx.Done()
