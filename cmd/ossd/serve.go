@@ -32,6 +32,7 @@ import (
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/internal/sessionname"
 	"github.com/ossd/ossd/internal/sts"
+	"github.com/ossd/ossd/internal/version"
 	"github.com/ossd/ossd/refresher"
 	"github.com/ossd/ossd/socket"
 )
@@ -129,6 +130,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if d.log, err = logging.NewVar(stderr, &d.level, d.cfg.Log.Format); err != nil {
 		return err
 	}
+	v := version.Get()
+	d.log.Info("ossd starting", "version", v.Version, "revision", v.Revision, "vcs_time", v.Time, "modified", v.Modified, "go", v.GoVersion)
 	for _, w := range warnings {
 		d.log.Warn(w)
 	}
