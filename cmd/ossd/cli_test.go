@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ossd/ossd/internal/needs"
 	"github.com/ossd/ossd/internal/testenv"
 )
 
@@ -167,9 +168,7 @@ arn = "acs:ram::%s:role/no-such-role"
 // TestStatusPermissionDenied: a user the socket's mode refuses is told so,
 // with the socket's owner, group and mode, not told to start the daemon.
 func TestStatusPermissionDenied(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run the client as another user")
-	}
+	needs.Root(t, "to run the client as another user")
 	dir := testenv.PublicDir(t)
 	sock := filepath.Join(dir, "ossd.sock")
 	startDaemon(t, sock, "serve", "--dev", "--socket", sock) // 0600, owned by root

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ossd/ossd/internal/logtest"
+	"github.com/ossd/ossd/internal/needs"
 	"github.com/ossd/ossd/internal/testenv"
 )
 
@@ -35,6 +36,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	needs.Report(os.Stderr)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ossd/ossd/internal/needs"
 	"github.com/ossd/ossd/internal/testenv"
 )
 
@@ -120,12 +121,10 @@ func TestServeRefusesWhatConfigCheckRefuses(t *testing.T) {
 // learn from /readyz which roles exist that it may not have: not from the
 // failing list, nor from the error of a rejected reload.
 func TestReadyzHidesRolesFromOthers(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run clients as other users")
-	}
+	needs.Root(t, "to run clients as other users")
 	t.Setenv("HTTP_PROXY", "")
 	_, endpoint := testenv.StartSTS(t, "reader")
-	dir := publicDir(t)
+	dir := testenv.PublicDir(t)
 	sock := filepath.Join(dir, "ossd.sock")
 	cfg := fmt.Sprintf(`
 [source]

@@ -41,7 +41,9 @@ var sourceNames = map[string]string{
 
 // sourceProvider marks the errors of the provider it wraps as
 // *SourceError, so that [Sanitize] names the source, not the network.
-type sourceProvider struct{ credentials.CredentialsProvider }
+type sourceProvider struct {
+	credentials.CredentialsProvider
+}
 
 func (p sourceProvider) GetCredentials() (*credentials.Credentials, error) {
 	c, err := p.CredentialsProvider.GetCredentials()
