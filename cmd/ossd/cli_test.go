@@ -137,6 +137,9 @@ arn = "acs:ram::%s:role/no-such-role"
 	if code != 3 || !strings.Contains(stdout, "broken failing (EntityNotExist.Role)") || !strings.Contains(stderr, "not ready") {
 		t.Errorf("status with a failing role: exit %d, want 3\n%s\n%s", code, stdout, stderr)
 	}
+	if stdout, stderr, code := runBin(t, nil, "status", "--socket", sock, "--live"); code != 0 || !strings.Contains(stdout, "live: ossd answers") {
+		t.Errorf("status --live with a failing role: exit %d, want 0 (liveness is not readiness)\n%s\n%s", code, stdout, stderr)
+	}
 	if !strings.Contains(stdout, "last config load: ok (start") {
 		t.Errorf("status does not show the last config load:\n%s", stdout)
 	}

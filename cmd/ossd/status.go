@@ -21,7 +21,7 @@ import (
 )
 
 const (
-	statusSynopsis = "ossd status [--socket PATH] [--config FILE] [--daemon-uid UID] [--json] [--timeout 5s]"
+	statusSynopsis = "ossd status [--socket PATH] [--config FILE] [--daemon-uid UID] [--json] [--live] [--timeout 5s]"
 	statusAbout    = `Shows each role of the running daemon: state, time to expiry, last refresh,
 callers served and last error; then whether the daemon is ready and how the
 last config load went.
@@ -33,7 +33,10 @@ Exit codes:
      answering), or answered with an error
   2  usage error
   3  the daemon answers, but some role cannot be served (failing, or not
-     fetched yet)`
+     fetched yet)
+
+--live asks only whether the daemon answers (GET /healthz), for liveness
+probes: 0 when it does, 1 when not, whatever the roles' state.`
 )
 
 // status prints the daemon's roles as a table, or as JSON with --json, and
@@ -44,6 +47,7 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfgPath := fs.String("config", "", "config file, to find the socket from [server] socket")
 	asJSON := fs.Bool("json", false, "print JSON: the roles, and the readiness report of GET /readyz")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up on the daemon after this long")
+	live := fs.Bool("live", false, "only check that the daemon answers (liveness): exit 0 or 1")
 	daemon := daemonFlag(fs)
 	pos, err := parseArgs(fs, args, statusSynopsis, statusAbout, stdout)
 	if err != nil {
@@ -61,6 +65,13 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	sock, err := socketFromConfig(*sockFlag, *cfgPath, want)
 	if err != nil {
+		return err
+	}
+	if *live {
+		if _, err := sock.get(ctx, "/healthz", *timeout); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(stdout, "live: ossd answers at", sock.path)
 		return err
 	}
 	roles, rep, err := fetchStatus(ctx, sock, *timeout)
