@@ -166,13 +166,13 @@ var parseTests = []struct {
 
 // chained returns a [[role]] called name assumed through source.
 func chained(name, source string) string {
-	return "[[role]]\nname = \"" + name + "\"\narn = \"acs:ram::2:role/" + name + "\"\nsource_role = \"" + source + "\"\n"
+	return "[[role]]\nname = \"" + name + "\"\narn = \"acs:ram::2222222222222222:role/" + name + "\"\nsource_role = \"" + source + "\"\n"
 }
 
 // chain returns a config whose roles r1..rn each chain to the one before,
 // r0 being assumed with the source credential: n links.
 func chain(n int) string {
-	in := src + sts + "[[role]]\nname = \"r0\"\narn = \"acs:ram::1:role/r0\"\n"
+	in := src + sts + "[[role]]\nname = \"r0\"\narn = \"acs:ram::1111111111111111:role/r0\"\n"
 	for i := 1; i <= n; i++ {
 		in += chained("r"+strconv.Itoa(i), "r"+strconv.Itoa(i-1))
 	}
