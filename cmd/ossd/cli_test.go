@@ -3,7 +3,6 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -113,23 +112,7 @@ func TestStatusExitCodes(t *testing.T) {
 	t.Setenv("HTTP_PROXY", "")
 	_, endpoint := testenv.StartSTS(t, "reader")
 	dir := t.TempDir()
-	cfg := fmt.Sprintf(`
-[source]
-type = "access_key"
-access_key_id = %q
-access_key_secret = %q
-[sts]
-region = "cn-hangzhou"
-endpoint = %q
-[[role]]
-name = "reader"
-arn = %q
-[[role]]
-name = "broken"
-arn = "acs:ram::%s:role/no-such-role"
-`, testenv.KeyID, testenv.KeySecret, endpoint, testenv.Params("reader").RoleARN, testenv.Account)
-	path := filepath.Join(dir, "ossd.toml")
-	os.WriteFile(path, []byte(cfg), 0o600)
+	path := writeConfig(t, stsConfig(endpoint, readerAndBroken()))
 	sock := testenv.SocketPath(t)
 	startDaemon(t, sock, "serve", "--config", path, "--socket", sock)
 
@@ -192,4 +175,11 @@ func TestStatusPermissionDenied(t *testing.T) {
 	if strings.Contains(string(out), "start it with") {
 		t.Errorf("a permission problem is reported as a daemon not running:\n%s", out)
 	}
+}
+
+// readerAndBroken returns a role reader the local STS knows and a role
+// broken it does not (EntityNotExist.Role).
+func readerAndBroken() string {
+	return fmt.Sprintf("[[role]]\nname = \"reader\"\narn = %q\n[[role]]\nname = \"broken\"\narn = \"acs:ram::%s:role/no-such-role\"\n",
+		testenv.Params("reader").RoleARN, testenv.Account)
 }

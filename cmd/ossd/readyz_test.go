@@ -126,15 +126,7 @@ func TestReadyzHidesRolesFromOthers(t *testing.T) {
 	_, endpoint := testenv.StartSTS(t, "reader")
 	dir := testenv.PublicDir(t)
 	sock := filepath.Join(dir, "ossd.sock")
-	cfg := fmt.Sprintf(`
-[source]
-type = "access_key"
-access_key_id = %q
-access_key_secret = %q
-[sts]
-region = "cn-hangzhou"
-endpoint = %q
-[server]
+	cfg := stsConfig(endpoint, fmt.Sprintf(`[server]
 socket_mode = "0666"
 [[role]]
 name = "reader"
@@ -146,7 +138,7 @@ name = "payroll-secret"
 arn = "acs:ram::%s:role/no-such-role"
 [role.allow]
 uids = [4242]
-`, testenv.KeyID, testenv.KeySecret, endpoint, testenv.Params("reader").RoleARN, testenv.Account)
+`, testenv.Params("reader").RoleARN, testenv.Account))
 	path := filepath.Join(t.TempDir(), "ossd.toml")
 	os.WriteFile(path, []byte(cfg), 0o600)
 	startDaemon(t, sock, "serve", "--config", path, "--socket", sock)

@@ -146,7 +146,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fetcher.Bind(d.ref)
 	d.svc = service.New(d.ref, d.cache, d.clk, d.log)
 	d.svc.SetHardMinimum(time.Duration(d.cfg.Refresh.HardMinimum))
-	al, closer, err := audit.Open(d.cfg.Audit.Path(os.Getenv), stderr, d.clk)
+	al, closer, err := d.openAudit(stderr)
 	if err != nil {
 		return err
 	}
@@ -154,6 +154,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	d.audit = al
 	d.svc.SetAudit(al)
 	return d.run(ctx)
+}
+
+// openAudit opens the audit log: [audit] file, whose failure stops the
+// start, else $LOGS_DIRECTORY/audit.log under systemd. The default falls
+// back to stderr (the journal) with a warning when it cannot be opened,
+// for example below a /var/log that the path rule refuses because its
+// group may write to it (Ubuntu's root:syslog 0775).
+func (d *daemon) openAudit(stderr io.Writer) (*audit.Logger, io.Closer, error) {
+	path := d.cfg.Audit.Path(os.Getenv)
+	al, closer, err := audit.Open(path, stderr, d.clk)
+	if err != nil && d.cfg.Audit.File == "" && path != "" {
+		d.log.Warn("default audit log unusable; auditing to stderr: set [audit] file", "path", path, "err", err)
+		return audit.Open("", stderr, d.clk)
+	}
+	return al, closer, err
 }
 
 // loadConfig reads and checks the config (preflight, as config check

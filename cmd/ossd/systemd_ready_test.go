@@ -1,8 +1,6 @@
 package main_test
 
 import (
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,23 +16,7 @@ func TestReadyNamesFailingRoles(t *testing.T) {
 	_, endpoint := testenv.StartSTS(t, "reader")
 	dir := shortDir(t)
 	n := listenNotify(t, dir)
-	cfg := fmt.Sprintf(`
-[source]
-type = "access_key"
-access_key_id = %q
-access_key_secret = %q
-[sts]
-region = "cn-hangzhou"
-endpoint = %q
-[[role]]
-name = "reader"
-arn = %q
-[[role]]
-name = "broken"
-arn = "acs:ram::%s:role/no-such-role"
-`, testenv.KeyID, testenv.KeySecret, endpoint, testenv.Params("reader").RoleARN, testenv.Account)
-	path := filepath.Join(dir, "ossd.toml")
-	os.WriteFile(path, []byte(cfg), 0o600)
+	path := writeConfig(t, stsConfig(endpoint, readerAndBroken()))
 	cmd := exec.Command(ossdBin, "serve", "--config", path, "--socket", filepath.Join(dir, "ossd.sock"))
 	cmd.Env = childEnv("NOTIFY_SOCKET=" + n.path)
 	p := startProc(t, cmd)
