@@ -115,6 +115,10 @@ func TestStatusExitCodes(t *testing.T) {
 	path := writeConfig(t, stsConfig(endpoint, readerAndBroken()))
 	sock := testenv.SocketPath(t)
 	startDaemon(t, sock, "serve", "--config", path, "--socket", sock)
+	if _, stderr, code := runBin(t, nil, "status", "--socket", sock); code != 3 {
+		t.Errorf("status while roles are pending or failing: exit %d, want 3\n%s", code, stderr)
+	}
+	waitTried(t, sock)
 
 	stdout, stderr, code := runBin(t, nil, "status", "--socket", sock)
 	if code != 3 || !strings.Contains(stdout, "broken failing (EntityNotExist.Role)") || !strings.Contains(stderr, "not ready") {
@@ -140,6 +144,7 @@ func TestStatusExitCodes(t *testing.T) {
 
 	devSock := testenv.SocketPath(t)
 	startDaemon(t, devSock, "serve", "--dev", "--socket", devSock)
+	waitTried(t, devSock)
 	if stdout, stderr, code := runBin(t, nil, "status", "--socket", devSock); code != 0 || !strings.Contains(stdout, "ready: every role can be served") {
 		t.Errorf("status with every role ok: exit %d\n%s\n%s", code, stdout, stderr)
 	}

@@ -162,6 +162,7 @@ func TestServeRefusals(t *testing.T) {
 func TestStatusAndConfigCheck(t *testing.T) {
 	sock := testenv.SocketPath(t)
 	startDaemon(t, sock, "serve", "--dev", "--socket", sock)
+	waitTried(t, sock) // serving starts before the first fetch
 	out, err := exec.Command(ossdBin, "status", "--socket", sock).CombinedOutput()
 	if err != nil {
 		t.Fatalf("status: %v\n%s", err, out)

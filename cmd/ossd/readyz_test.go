@@ -27,6 +27,16 @@ type readyBody struct {
 	} `json:"last_reload"`
 }
 
+// waitTried waits until the daemon at sock has tried every role: serving
+// starts before the first fetches.
+func waitTried(t *testing.T, sock string) {
+	t.Helper()
+	waitFor(t, func() bool {
+		_, body := get(t, sock, "/readyz")
+		return strings.Contains(body, `"pending":[]`)
+	})
+}
+
 func getURL(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -51,6 +61,7 @@ func TestRejectedReloadVisible(t *testing.T) {
 	sock := testenv.SocketPath(t)
 	e.d = startDaemon(t, sock, "serve", "--config", e.path, "--socket", sock)
 
+	waitTried(t, sock)
 	code, body := get(t, sock, "/readyz")
 	if code != 200 || !strings.Contains(body, `"ready":true`) || !strings.Contains(body, `"why":"start"`) {
 		t.Fatalf("/readyz at start = %d %s", code, body)
@@ -142,6 +153,7 @@ uids = [4242]
 	path := filepath.Join(t.TempDir(), "ossd.toml")
 	os.WriteFile(path, []byte(cfg), 0o600)
 	startDaemon(t, sock, "serve", "--config", path, "--socket", sock)
+	waitTried(t, sock)
 	client := publicCopy(t, os.Args[0], dir)
 
 	if out := asUser(t, client, 4242, sock, "/readyz"); !strings.HasPrefix(out, "503 ") || !strings.Contains(out, `"name":"payroll-secret"`) {
