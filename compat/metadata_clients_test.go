@@ -1,6 +1,8 @@
 package compat
 
 import (
+	"github.com/ossd/ossd/internal/needs"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -112,18 +114,8 @@ func mdNode(t *testing.T, env []string, args ...string) (mdCreds, error) {
 // missing.
 func mdNeedNode(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node not found; CI must install nodejs")
-		}
-		t.Skip("node not found: install nodejs to run the Node client tests")
-	}
-	if _, err := os.Stat(filepath.Join("node", "node_modules", "@alicloud", "credentials")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("compat/node/node_modules is missing; CI must run: npm ci --prefix compat/node")
-		}
-		t.Skip("compat/node/node_modules is missing; run: npm ci --prefix compat/node")
-	}
+	needs.Tool(t, "node", "nodejs")
+	needs.File(t, filepath.Join("node", "node_modules", "@alicloud", "credentials"), "run: npm ci --prefix compat/node (the Node client tests)")
 }
 
 // mdCheck fails t unless got is exactly a credential the local STS issued

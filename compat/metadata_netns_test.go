@@ -1,6 +1,8 @@
 package compat
 
 import (
+	"github.com/ossd/ossd/internal/needs"
+
 	"bytes"
 	"context"
 	"log/slog"
@@ -61,15 +63,7 @@ func mdNetns(t *testing.T, withAddr bool, env ...string) bool {
 // they fail in CI and are skipped elsewhere, saying what to install.
 func mdNeed(t *testing.T, cmd, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(cmd)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found; CI must install %s (apt-get install %s)", cmd, pkg, pkg)
-	}
-	t.Skipf("%s not found: install %s to run this test in a private network namespace", cmd, pkg)
-	return ""
+	return needs.Tool(t, cmd, pkg)
 }
 
 func mdIP(t *testing.T, args ...string) {

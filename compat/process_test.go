@@ -241,18 +241,7 @@ func processCLIConfig(t *testing.T, dir, command string) string {
 // variables in the environment.
 func processNode(t *testing.T, home string, args ...string) (processCreds, error) {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node not found; CI must install nodejs")
-		}
-		t.Skip("node not found: install nodejs to run the Node client tests")
-	}
-	if _, err := os.Stat(filepath.Join("node", "node_modules", "@alicloud", "credentials")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("compat/node/node_modules is missing; CI must run: npm ci --prefix compat/node")
-		}
-		t.Skip("compat/node/node_modules is missing; run: npm ci --prefix compat/node")
-	}
+	mdNeedNode(t)
 	cmd := exec.CommandContext(t.Context(), "node", append([]string{filepath.Join("node", "external.js")}, args...)...)
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")

@@ -81,10 +81,13 @@ func servesConfig(t *testing.T, p *podSpec, c *container) string {
 	return v.ConfigMap.Name
 }
 
-// probesSocket checks that a probe runs `ossd status --socket sock`.
-func probesSocket(t *testing.T, c *container, pr *probe, sock string) {
+// probesSocket checks that a probe runs `ossd status --socket sock` with
+// extra flags: none for startup and readiness (exit 0 only while every role
+// can be served), --live for liveness (the daemon answers at all: an STS
+// outage must not restart it).
+func probesSocket(t *testing.T, c *container, pr *probe, sock string, extra ...string) {
 	t.Helper()
-	want := []string{"/usr/bin/ossd", "status", "--socket", sock}
+	want := append([]string{"/usr/bin/ossd", "status", "--socket", sock}, extra...)
 	if pr == nil || pr.Exec == nil || !slices.Equal(pr.Exec.Command, want) {
 		t.Errorf("%s: probe should run %q", c.Name, want)
 	}
@@ -154,7 +157,8 @@ func TestSidecar(t *testing.T) {
 		t.Errorf("socket dir %s: want a writable emptyDir", filepath.Dir(sock))
 	}
 	probesSocket(t, ossd, ossd.StartupProbe, sock)
-	probesSocket(t, ossd, ossd.LivenessProbe, sock)
+	probesSocket(t, ossd, ossd.ReadinessProbe, sock)
+	probesSocket(t, ossd, ossd.LivenessProbe, sock, "--live")
 	lockedDown(t, ossd, imageUser)
 	lockedDown(t, p.container(t, "app"), -1)
 
@@ -214,7 +218,8 @@ func TestDaemonSet(t *testing.T) {
 		t.Errorf("socket-dir's hostPath = %s, want /run/ossd", got)
 	}
 	rootHelper(t, p.container(t, "socket-dir"), "CHOWN", "FOWNER")
-	probesSocket(t, ossd, ossd.LivenessProbe, sock)
+	probesSocket(t, ossd, ossd.ReadinessProbe, sock)
+	probesSocket(t, ossd, ossd.LivenessProbe, sock, "--live")
 	lockedDown(t, ossd, imageUser)
 	if g := ossd.SecurityContext.RunAsGroup; g == nil || *g != imageUser {
 		t.Errorf("ossd runAsGroup = %v, want %d", g, imageUser)

@@ -62,6 +62,7 @@ type container struct {
 	} `yaml:"volumeMounts"`
 	StartupProbe    *probe  `yaml:"startupProbe"`
 	LivenessProbe   *probe  `yaml:"livenessProbe"`
+	ReadinessProbe  *probe  `yaml:"readinessProbe"`
 	SecurityContext *secCtx `yaml:"securityContext"`
 }
 

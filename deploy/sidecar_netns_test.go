@@ -1,6 +1,8 @@
 package deploy_test
 
 import (
+	"github.com/ossd/ossd/internal/needs"
+
 	"bytes"
 	"context"
 	"os"
@@ -21,7 +23,6 @@ import (
 
 const (
 	sidecarMarker = "OSSD_DEPLOY_SIDECAR_CHILD" // set in the namespaced child; holds the ossd binary
-	needsTools    = "unshare (util-linux) and ip (iproute2)"
 )
 
 // TestSidecarRuns plays the pod of kubernetes/sidecar.yaml on this machine,
@@ -57,15 +58,7 @@ func TestSidecarRuns(t *testing.T) {
 
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found; CI must install %s", name, needsTools)
-	}
-	t.Skipf("%s not found (%s)", name, needsTools)
-	return ""
+	return needs.Tool(t, name, map[string]string{"unshare": "util-linux", "ip": "iproute2"}[name])
 }
 
 // cleanEnv is the test's environment without SDK or proxy variables.

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossd/ossd/internal/needs"
 	"github.com/ossd/ossd/internal/testenv"
 )
 
@@ -31,6 +32,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	needs.Report(os.Stderr)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -103,6 +103,7 @@ func TestUnitContract(t *testing.T) {
 		"ossd.service": {"Type=notify", "NotifyAccess=main", "WatchdogSec=30s",
 			"ExecStart=/usr/bin/ossd serve --config /etc/ossd/ossd.toml", "ExecReload=/bin/kill -HUP $MAINPID",
 			"RuntimeDirectory=ossd", "RuntimeDirectoryMode=0750", "RuntimeDirectoryPreserve=yes",
+			"StateDirectory=ossd", "LogsDirectory=ossd",
 			"User=ossd", "Group=ossd", "Restart=on-failure", "Requires=ossd.socket"},
 		"ossd.socket": {"ListenStream=/run/ossd/ossd.sock", "FileDescriptorName=ossd", "SocketMode=0660",
 			"SocketGroup=ossd", "Service=ossd.service"},

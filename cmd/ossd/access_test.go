@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ossd/ossd/internal/needs"
 	"github.com/ossd/ossd/internal/testenv"
 )
 
@@ -72,9 +73,7 @@ func asUser(t *testing.T, client string, uid uint32, sock, path string) string {
 // TestTwoUsers: uid 4242 may have role reader, uid 4343 may not. Both call
 // the same daemon over the same socket.
 func TestTwoUsers(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run clients as other users")
-	}
+	needs.Root(t, "to run clients as other users")
 	t.Setenv("HTTP_PROXY", "")
 	s, endpoint := testenv.StartSTS(t, "reader")
 	dir := testenv.PublicDir(t)
@@ -142,9 +141,7 @@ uids = [4242]
 // TestNotDumpable runs the daemon as an unprivileged user and checks that
 // another process of that same user cannot read its environment or memory.
 func TestNotDumpable(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run the daemon as another user")
-	}
+	needs.Root(t, "to run the daemon as another user")
 	dir := testenv.PublicDir(t)
 	os.Chown(dir, 4242, 4242)
 	bin := publicCopy(t, ossdBin, dir)

@@ -33,15 +33,25 @@ type configureFlags struct {
 	current  bool
 }
 
-const configureUsage = "usage: ossd configure aliyun-cli --profile NAME --role ROLE [--region REGION] [--uri [--uri-value URL]] [--current] [--socket PATH] [--daemon-uid UID] [--ossd PATH] [--file PATH]"
+const (
+	configureSynopsis = "ossd configure aliyun-cli --profile NAME --role ROLE [--region REGION] [--uri [--uri-value URL]] [--current] [--socket PATH] [--daemon-uid UID] [--ossd PATH] [--file PATH]"
+	configureUsage    = "usage: " + configureSynopsis
+	configureAbout    = `Writes or updates an aliyun CLI profile that gets its credentials from ossd:
+an External profile running ossd credential-process, or with --uri a
+CredentialsURI profile. The credentials URI is never printed: its path is
+a bearer token.`
+)
 
-func parseConfigureFlags(args []string, stderr io.Writer) (configureFlags, error) {
+func parseConfigureFlags(args []string, stdout io.Writer) (configureFlags, error) {
 	var f configureFlags
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprintf(stdout, "usage: %s\n\n%s\n", configureSynopsis, configureAbout)
+		return f, errHelp
+	}
 	if len(args) == 0 || args[0] != "aliyun-cli" {
 		return f, usageError{"configure: the only target is aliyun-cli\n" + configureUsage}
 	}
 	fs := flag.NewFlagSet("configure aliyun-cli", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&f.profile, "profile", "", "aliyun CLI profile to write or update (required)")
 	fs.StringVar(&f.role, "role", "", "ossd role the profile gets credentials of (required)")
 	fs.StringVar(&f.region, "region", "", "region_id of the profile (required for a new profile)")
@@ -52,12 +62,13 @@ func parseConfigureFlags(args []string, stderr io.Writer) (configureFlags, error
 	fs.BoolVar(&f.uri, "uri", false, "write a CredentialsURI profile instead of an External one")
 	fs.StringVar(&f.uriValue, "uri-value", "", "credentials URI for --uri (default: the output of ossd uri --role ROLE)")
 	fs.BoolVar(&f.current, "current", false, "make the profile the current one")
-	if err := fs.Parse(args[1:]); err != nil {
-		return f, usageError{err.Error()}
+	pos, err := parseArgs(fs, args[1:], configureSynopsis, configureAbout, stdout)
+	if err != nil {
+		return f, err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return f, usageError{fmt.Sprintf("configure: unexpected argument %q\n%s", fs.Arg(0), configureUsage)}
+	case len(pos) > 0:
+		return f, usageError{fmt.Sprintf("configure: unexpected argument %q\n%s", pos[0], configureUsage)}
 	case f.profile == "" || f.role == "":
 		return f, usageError{"configure: --profile and --role are required\n" + configureUsage}
 	case f.uriValue != "" && !f.uri:
@@ -101,7 +112,7 @@ func validRoleName(s string) bool {
 // configure writes an aliyun CLI profile that gets its credentials from
 // ossd.
 func configure(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseConfigureFlags(args, stderr)
+	f, err := parseConfigureFlags(args, stdout)
 	if err != nil {
 		return err
 	}
@@ -176,7 +187,7 @@ func profileEdit(ctx context.Context, f configureFlags, stderr io.Writer) (credp
 			return e, "", err
 		}
 		e.Set = []credproc.Field{{Key: "mode", Value: "CredentialsURI"}, {Key: "credentials_uri", Value: u}}
-		what = "mode CredentialsURI, credentials_uri " + redactURL(u)
+		what = "mode CredentialsURI, credentials_uri " + uriOrigin(u) + "/… (path not shown: it is the role's bearer token)"
 	} else {
 		cmd, err := processCommand(f, stderr)
 		if err != nil {
@@ -254,20 +265,15 @@ func credentialsURI(ctx context.Context, f configureFlags) (string, error) {
 	return u, nil
 }
 
-// redactURL hides the query and user info of a credentials URI, which may
-// carry its authorisation (SPEC §3).
-func redactURL(s string) string {
+// uriOrigin returns only the scheme and host of a credentials URI: its
+// path is the role's bearer token, and its query or user info may carry
+// authorisation too (SPEC §3).
+func uriOrigin(s string) string {
 	u, err := url.Parse(s)
-	if err != nil {
+	if err != nil || u.Host == "" {
 		return "(unprintable URL)"
 	}
-	if u.RawQuery != "" {
-		u.RawQuery = "REDACTED"
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	return u.String()
+	return u.Scheme + "://" + u.Host
 }
 
 // warnProfile tells the user what the profile leaves at risk.

@@ -128,7 +128,8 @@ func TestConfigureNewFileAndURI(t *testing.T) {
 	if b, _ := filepath.Glob(path + ".bak-*"); len(b) != 0 {
 		t.Errorf("backups of a file that did not exist: %v", b)
 	}
-	uri := "http://127.0.0.1:7070/v1/credentials/reader?sig=abc&x=1"
+	// The path of a credentials URI is the role's bearer token (SPEC §3).
+	uri := "http://127.0.0.1:7070/k7Qx9BearerPathToken/reader?sig=abc&x=1"
 	stdout, stderr, code := runBin(t, []string{"HOME=" + home}, "configure", "aliyun-cli", "--profile", "ossd", "--role", "reader", "--uri", "--uri-value", uri)
 	if code != 0 {
 		t.Fatalf("--uri: exit %d: %s", code, stderr)
@@ -138,8 +139,13 @@ func TestConfigureNewFileAndURI(t *testing.T) {
 	if p["mode"] != "CredentialsURI" || p["credentials_uri"] != uri || p["region_id"] != "cn-hangzhou" {
 		t.Errorf("after --uri: %v", p)
 	}
-	if strings.Contains(stdout, "sig=abc") || !strings.Contains(stderr, "ALIBABA_CLOUD_CREDENTIALS_URI") {
-		t.Errorf("stdout shows the URI's query, or stderr lacks the SDK note:\n%s\n%s", stdout, stderr)
+	for _, secret := range []string{"k7Qx9BearerPathToken", "sig=abc"} {
+		if strings.Contains(stdout+stderr, secret) {
+			t.Errorf("output shows the URI's %q:\n%s\n%s", secret, stdout, stderr)
+		}
+	}
+	if !strings.Contains(stderr, "ALIBABA_CLOUD_CREDENTIALS_URI") {
+		t.Errorf("stderr lacks the SDK note:\n%s", stderr)
 	}
 }
 

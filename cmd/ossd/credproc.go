@@ -34,10 +34,16 @@ type credprocFlags struct {
 	daemon  daemonid.Want
 }
 
-func parseCredprocFlags(args []string, stderr io.Writer) (credprocFlags, error) {
+const (
+	credprocSynopsis = "ossd credential-process --role NAME [--session SUFFIX] [--socket PATH] [--timeout 10s] | --role NAME --direct --config FILE"
+	credprocAbout    = `Prints one role's credentials as the single JSON object that the aliyun CLI
+(External profiles), the SDKs' process providers and OSS v2 parse. Nothing
+else goes to stdout. --direct assumes the role here, without a daemon.`
+)
+
+func parseCredprocFlags(args []string, stdout io.Writer) (credprocFlags, error) {
 	var f credprocFlags
 	fs := flag.NewFlagSet("credential-process", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&f.role, "role", "", "role name, as configured in the daemon (required)")
 	fs.StringVar(&f.socket, "socket", "", "daemon socket (overrides $"+paths.EnvSocket+")")
 	fs.StringVar(&f.session, "session", "", "session suffix: a separate STS session named <session_name>-SUFFIX")
@@ -45,16 +51,16 @@ func parseCredprocFlags(args []string, stderr io.Writer) (credprocFlags, error) 
 	fs.StringVar(&f.config, "config", "", "config file for --direct")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up after this long")
 	daemon := daemonFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return f, usageError{err.Error()}
+	pos, err := parseArgs(fs, args, credprocSynopsis, credprocAbout, stdout)
+	if err != nil {
+		return f, err
 	}
-	var err error
 	if f.daemon, err = daemon(); err != nil {
 		return f, err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return f, usageError{fmt.Sprintf("credential-process: unexpected argument %q", fs.Arg(0))}
+	case len(pos) > 0:
+		return f, usageError{fmt.Sprintf("credential-process: unexpected argument %q", pos[0])}
 	case f.role == "":
 		return f, usageError{"credential-process: --role NAME is required"}
 	case f.direct && f.config == "":
@@ -73,7 +79,7 @@ func parseCredprocFlags(args []string, stderr io.Writer) (credprocFlags, error) 
 // object that the aliyun CLI, the SDKs' External providers and OSS v2's
 // process provider parse (SPEC §4). Nothing else goes to stdout.
 func credentialProcess(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseCredprocFlags(args, stderr)
+	f, err := parseCredprocFlags(args, stdout)
 	if err != nil {
 		return err
 	}

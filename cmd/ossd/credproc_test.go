@@ -18,6 +18,7 @@ import (
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/cache"
 	"github.com/ossd/ossd/internal/clock"
+	"github.com/ossd/ossd/internal/needs"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/internal/testenv"
 	"github.com/ossd/ossd/refresher"
@@ -176,9 +177,7 @@ func TestCredentialProcessErrors(t *testing.T) {
 // TestCredentialProcessPermission runs the helper as an unprivileged user
 // against a root-owned 0600 socket, and against one in a 0700 directory.
 func TestCredentialProcessPermission(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run the helper as another user")
-	}
+	needs.Root(t, "to run the helper as another user")
 	var calls atomic.Int32
 	sock := fixedDaemon(t, fixedFetch(&calls), "reader")
 	dir, err := os.MkdirTemp("", "ossd-perm-")

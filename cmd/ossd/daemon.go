@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"time"
 
 	"github.com/ossd/ossd/internal/daemonid"
-	"github.com/ossd/ossd/internal/paths"
 )
 
 // daemonFlag adds --daemon-uid to fs and returns what it names, read after
@@ -46,12 +43,4 @@ func daemonHTTP(sock string, want daemonid.Want, timeout time.Duration) *http.Cl
 		},
 		DisableKeepAlives: true,
 	}}
-}
-
-// reachError explains a request to the daemon at sock that got no answer.
-func reachError(sock string, err error) error {
-	if wd, ok := errors.AsType[*daemonid.WrongDaemonError](err); ok {
-		return wd
-	}
-	return fmt.Errorf("cannot reach ossd at %s: %w\nstart it with: ossd serve --config FILE (or systemctl start ossd)", paths.Describe(sock), unwrapOp(err))
 }

@@ -5,7 +5,9 @@
 // Usage:
 //
 //	ossd serve --config FILE [--socket PATH]
-//	ossd serve --dev [--socket PATH]
+//	ossd serve --dev [--config FILE] [--socket PATH]
+//	ossd status [--socket PATH] [--json]
+//	ossd help COMMAND
 //	ossd version
 package main
 
@@ -19,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/ossd/ossd/internal/daemonid"
+	"github.com/ossd/ossd/internal/version"
 )
 
 func main() {
@@ -31,14 +34,24 @@ func main() {
 	}
 }
 
-// usageError is a command-line mistake; it exits 2.
-type usageError struct{ msg string }
+// exitError carries an exit code other than 1 for an error that has
+// already been reported (ossd status: 3, a role cannot be served).
+type exitError struct {
+	code int
+	err  error
+}
 
-func (e usageError) Error() string { return e.msg }
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
 
 func exitCode(err error) int {
-	if _, ok := err.(usageError); ok {
+	var ue usageError
+	var ee *exitError
+	switch {
+	case errors.As(err, &ue):
 		return 2
+	case errors.As(err, &ee):
+		return ee.code
 	}
 	if _, ok := errors.AsType[*daemonid.WrongDaemonError](err); ok {
 		return daemonid.ExitCode
@@ -49,17 +62,28 @@ func exitCode(err error) int {
 const usage = `usage: ossd <command> [flags]
 
 commands:
-  serve     run the daemon (--config FILE, or --dev for a local demo with fake credentials)
-  status    show the running daemon's roles (--json for JSON)
-  config    config check FILE: validate a config without starting anything
+  serve               run the daemon (--config FILE; --dev for the embedded local STS with fake credentials)
+  status              show the running daemon's roles; the exit code says whether it can serve them
+  config check FILE   validate a config as serve would, without calling STS
   credential-process  print one role's credentials for the aliyun CLI and SDK process providers (--role NAME)
   configure           configure aliyun-cli --profile NAME --role ROLE: point an aliyun CLI profile at ossd
   uri                 print the ALIBABA_CLOUD_CREDENTIALS_URI value of a role (--role NAME)
-  presign             print a signed OSS URL: presign --role NAME [--method M] [--expires 15m] oss://bucket/key
-  version   print the version
+  presign             print a signed OSS URL: presign --role NAME [flags] oss://bucket/key
+  version             print the version (also --version, -v)
+  help COMMAND        print a command's usage and flags
+
+Run "ossd help COMMAND" or "ossd COMMAND --help" for a command's flags.
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, stdout, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{usage}
 	}
@@ -78,14 +102,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return uriCmd(ctx, args[1:], stdout, stderr)
 	case "presign":
 		return presignCmd(ctx, args[1:], stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "ossd", version)
+	case "version", "--version", "-v", "-version":
+		fmt.Fprintln(stdout, version.Get())
 		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+	case "help", "-h", "-help", "--help":
+		return help(ctx, args[1:], stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}
 }
 
-const version = "0.1.0-dev"
+// help prints the usage of ossd, or of the command named in args.
+func help(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stdout, usage)
+		return nil
+	case args[0] == "help" || args[0] == "version":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	topic := append([]string{}, args...)
+	if topic[0] == "configure" && len(topic) == 1 {
+		topic = append(topic, "aliyun-cli")
+	}
+	if topic[0] == "config" && len(topic) == 1 {
+		topic = append(topic, "check")
+	}
+	return dispatch(ctx, append(topic, "--help"), stdout, stderr)
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ossd/ossd/internal/logtest"
+	"github.com/ossd/ossd/internal/needs"
 	"github.com/ossd/ossd/internal/testenv"
 )
 
@@ -35,6 +36,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	needs.Report(os.Stderr)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -129,14 +131,14 @@ arn = %q
 func TestServeRefusals(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.toml")
-	os.WriteFile(bad, []byte("[source]\ntype = \"default\"\n[sts]\nregion = \"cn-hangzhou\"\nregoin = \"x\"\n[[role]]\nname = \"r\"\narn = \"acs:ram::1:role/r\"\n"), 0o600)
+	os.WriteFile(bad, []byte("[source]\ntype = \"default\"\n[sts]\nregion = \"cn-hangzhou\"\nregoin = \"x\"\n[[role]]\nname = \"r\"\narn = \"acs:ram::1111111111111111:role/r\"\n"), 0o600)
 	tests := []struct {
 		name string
 		args []string
 		code int
 		want string
 	}{
-		{"no mode", []string{"serve"}, 2, "exactly one of --config FILE or --dev"},
+		{"no mode", []string{"serve"}, 2, "give --config FILE, or --dev"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"unknown key", []string{"serve", "--config", bad}, 1, "regoin"},
 		{"missing file", []string{"serve", "--config", filepath.Join(dir, "nope.toml")}, 1, "nope.toml"},
@@ -160,16 +162,18 @@ func TestServeRefusals(t *testing.T) {
 func TestStatusAndConfigCheck(t *testing.T) {
 	sock := testenv.SocketPath(t)
 	startDaemon(t, sock, "serve", "--dev", "--socket", sock)
+	waitTried(t, sock) // serving starts before the first fetch
 	out, err := exec.Command(ossdBin, "status", "--socket", sock).CombinedOutput()
 	if err != nil {
 		t.Fatalf("status: %v\n%s", err, out)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	table, _, _ := strings.Cut(string(out), "\n\n")
+	lines := strings.Split(strings.TrimSpace(table), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "ROLE") || !strings.HasPrefix(lines[1], "demo") || !strings.Contains(lines[1], " ok ") {
 		t.Errorf("status table:\n%s", out)
 	}
 	out, err = exec.Command(ossdBin, "status", "--json").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "cannot reach ossd") || !strings.Contains(string(out), "ossd serve") {
+	if err == nil || !strings.Contains(string(out), "ossd is not running at") || !strings.Contains(string(out), "ossd serve") {
 		t.Errorf("status without daemon: %v\n%s", err, out)
 	}
 	cmd := exec.Command(ossdBin, "status", "--json")
@@ -180,7 +184,7 @@ func TestStatusAndConfigCheck(t *testing.T) {
 
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.toml")
-	os.WriteFile(good, []byte("[source]\ntype = \"default\"\n[sts]\nregion = \"cn-hangzhou\"\n[[role]]\nname = \"r\"\narn = \"acs:ram::1:role/r\"\n"), 0o600)
+	os.WriteFile(good, []byte("[source]\ntype = \"default\"\n[sts]\nregion = \"cn-hangzhou\"\n[[role]]\nname = \"r\"\narn = \"acs:ram::1111111111111111:role/r\"\n"), 0o600)
 	if out, err := exec.Command(ossdBin, "config", "check", good).CombinedOutput(); err != nil || !strings.Contains(string(out), "ok (1 roles: r)") {
 		t.Errorf("config check good: %v\n%s", err, out)
 	}

@@ -230,7 +230,7 @@ func devMetadataBanner(sock string, cfg *config.Config) string {
 		fmt.Fprintf(&b, "            curl http://%s%s%s\n", m.Listen, metadata.CredsPath, m.Role)
 	}
 	if cfg.URI.Listen != "" {
-		fmt.Fprintf(&b, "  URI:      export ALIBABA_CLOUD_CREDENTIALS_URI=$(ossd uri --role demo --socket %s)\n", sock)
+		fmt.Fprintf(&b, "  URI:      export ALIBABA_CLOUD_CREDENTIALS_URI=$(%s uri --role %s --socket %s)\n", selfCommand(), cfg.Roles[0].Name, sock)
 	}
 	return b.String()
 }

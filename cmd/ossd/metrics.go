@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/metrics"
+	"github.com/ossd/ossd/internal/version"
 	"github.com/ossd/ossd/refresher"
 	"github.com/ossd/ossd/socket"
 )
@@ -29,7 +31,15 @@ func (d *daemon) newMetrics() *metrics.Metrics {
 		}
 		return out
 	}
-	return metrics.New(roleOf, expiry)
+	m := metrics.New(roleOf, expiry)
+	v := version.Get()
+	m.AddProcess(metrics.Build{Version: v.Version, Revision: v.Revision, GoVersion: v.GoVersion}, func() (bool, time.Time) {
+		if l := d.reloads.Last(); l != nil {
+			return l.OK, l.Time
+		}
+		return false, time.Time{}
+	})
+	return m
 }
 
 // observer returns d.metrics as a refresher observer, or nil.
@@ -59,6 +69,8 @@ func (d *daemon) startMetrics(ctx context.Context, g *errgroup.Group) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", d.metrics.Handler())
+	mux.Handle("GET /readyz", d.readyHandler(false))
+	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }))
 	srv := socket.NewHTTPServer(mux)
 	g.Go(func() error {
 		<-ctx.Done()

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -17,19 +16,19 @@ import (
 	"github.com/ossd/ossd/presign"
 )
 
-const presignUsage = `usage: ossd presign --role NAME [flags] oss://bucket/key
-
-Prints a signed URL for the object, made by the running daemon with the
-role's credentials, within the role's [role.presign] policy.
-
-flags:
-`
+const (
+	presignSynopsis = "ossd presign --role NAME [--method GET] [--expires 15m] [--version v4] [--region R] [--endpoint URL] [--url-style S] [--header N:V]... [--query K=V]... [--cloudbox-id ID] [--json] [--socket PATH] [--daemon-uid UID] [--timeout 30s] oss://bucket/key"
+	presignAbout    = `Prints a signed URL for the object, made by the running daemon with the
+role's credentials, within the role's [role.presign] policy. Flags may come
+before or after oss://bucket/key.`
+)
 
 // presignFlags are the command line of ossd presign.
 type presignFlags struct {
 	req     presign.Request
 	socket  string
 	daemon  daemonid.Want
+	timeout time.Duration
 	json    bool
 	headers pairs
 	query   pairs
@@ -64,11 +63,9 @@ func (p *pairs) Set(s string) error {
 	return nil
 }
 
-func parsePresignFlags(args []string, stderr io.Writer) (presignFlags, error) {
+func parsePresignFlags(args []string, stdout io.Writer) (presignFlags, error) {
 	f := presignFlags{headers: pairs{sep: ":"}, query: pairs{sep: "="}}
 	fs := flag.NewFlagSet("presign", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, presignUsage); fs.PrintDefaults() }
 	fs.StringVar(&f.req.Role, "role", "", "role to sign with (required)")
 	fs.StringVar(&f.req.Method, "method", "GET", "HTTP method the URL is for: GET, PUT, HEAD, POST or DELETE")
 	fs.StringVar(&f.req.Expires, "expires", "", "validity, e.g. 15m or 6h (default 15m, or the role's max_expires if less)")
@@ -82,20 +79,24 @@ func parsePresignFlags(args []string, stderr io.Writer) (presignFlags, error) {
 	fs.BoolVar(&f.json, "json", false, "print JSON: the URL, its expiry (UTC) and the headers to send")
 	fs.StringVar(&f.socket, "socket", "", "daemon socket (overrides $"+paths.EnvSocket+")")
 	daemon := daemonFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return f, usageError{err.Error()}
+	// Long enough for an AssumeRole call when the URL outlives the cached token.
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up on the daemon after this long")
+	pos, err := parseArgs(fs, args, presignSynopsis, presignAbout, stdout)
+	if err != nil {
+		return f, err
 	}
-	var err error
 	if f.daemon, err = daemon(); err != nil {
 		return f, err
 	}
 	switch {
-	case fs.NArg() != 1:
-		return f, usageError{"presign: want exactly one oss://bucket/key\n" + presignUsage}
+	case len(pos) != 1:
+		return f, usageError{"presign: want exactly one oss://bucket/key\nusage: " + presignSynopsis}
 	case f.req.Role == "":
-		return f, usageError{"presign: --role NAME is required"}
+		return f, usageError{"presign: --role NAME is required\nusage: " + presignSynopsis}
+	case f.timeout <= 0:
+		return f, usageError{"presign: --timeout must be positive"}
 	}
-	bucket, key, err := parseOSSURL(fs.Arg(0))
+	bucket, key, err := parseOSSURL(pos[0])
 	if err != nil {
 		return f, usageError{"presign: " + err.Error()}
 	}
@@ -122,12 +123,11 @@ func parseOSSURL(s string) (bucket, key string, err error) {
 // presignCmd runs "ossd presign": it asks the daemon to sign and prints the
 // URL.
 func presignCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parsePresignFlags(args, stderr)
+	f, err := parsePresignFlags(args, stdout)
 	if err != nil {
 		return err
 	}
-	path := paths.Socket(f.socket, "", os.Getenv, os.Geteuid())
-	resp, err := socketPresign(ctx, path, f.daemon, &f.req)
+	resp, err := socketPresign(ctx, findSocket(f.socket, "", f.daemon), &f.req, f.timeout)
 	if err != nil {
 		return fmt.Errorf("presign: %w", err)
 	}
@@ -142,31 +142,24 @@ func presignCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // socketPresign posts req to the daemon's POST /v1/presign.
-func socketPresign(ctx context.Context, sock string, want daemonid.Want, req *presign.Request) (*presign.Response, error) {
+func socketPresign(ctx context.Context, sock daemonSocket, req *presign.Request, timeout time.Duration) (*presign.Response, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
-	// Long enough for an AssumeRole call when the URL outlives the cached token.
-	c := daemonHTTP(sock, want, 30*time.Second)
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://localhost/v1/presign", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	hreq.Header.Set("Content-Type", "application/json")
-	hresp, err := c.Do(hreq)
+	code, b, err := sock.do(hreq, timeout)
 	if err != nil {
-		return nil, reachError(sock, err)
+		return nil, err
 	}
-	defer hresp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(hresp.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read answer: %w", err)
-	}
-	if hresp.StatusCode != http.StatusOK {
+	if code != http.StatusOK {
 		var e struct{ Code, Message string }
 		if json.Unmarshal(b, &e) != nil || e.Code == "" {
-			return nil, fmt.Errorf("ossd answered %s: %s", hresp.Status, oneLine(string(b), 300))
+			return nil, fmt.Errorf("ossd answered %d %s: %s", code, http.StatusText(code), oneLine(string(b), 300))
 		}
 		return nil, fmt.Errorf("%s: %s", e.Code, e.Message)
 	}

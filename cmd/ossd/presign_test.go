@@ -117,7 +117,7 @@ func TestPresignCLI(t *testing.T) {
 func TestPresignCLINoDaemon(t *testing.T) {
 	sock := testenv.SocketPath(t)
 	_, errOut, code := runOssd(t, "presign", "--socket", sock, "--role", "demo", "oss://ossd-demo/k")
-	if code != 1 || !strings.Contains(errOut, "cannot reach ossd at "+sock) {
+	if code != 1 || !strings.Contains(errOut, "ossd is not running at "+sock) {
 		t.Errorf("exit %d %q, want 1 and a message naming the socket", code, errOut)
 	}
 }

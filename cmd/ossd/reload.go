@@ -13,6 +13,7 @@ import (
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/logging"
+	"github.com/ossd/ossd/internal/preflight"
 	"github.com/ossd/ossd/internal/sts"
 )
 
@@ -78,15 +79,15 @@ func (d *daemon) reload(ctx context.Context, why string) {
 		d.log.Info("dev mode has no config file to reload", "why", why)
 		return
 	}
-	loaded, err := config.Load(d.flags.config)
+	loaded, err := preflight.Load(d.flags.config, preflight.Options{}) // as serve and config check
 	if err != nil {
-		d.log.Warn("config reload rejected; the running config stays", "why", why, "err", err)
+		d.rejectReload(why, err)
 		return
 	}
 	next, prev := loaded.Config, d.running.Load()
 	rs, err := roles(next)
 	if err != nil {
-		d.log.Warn("config reload rejected; the running config stays", "why", why, "err", err)
+		d.rejectReload(why, err)
 		return
 	}
 	// The source's key files are read again on every reload, whether or not
@@ -94,7 +95,7 @@ func (d *daemon) reload(ctx context.Context, why string) {
 	// sending SIGHUP (or just writing it: the watch sees key files too).
 	client, err := newSTSClient(next, loaded.Dir, d.clk)
 	if err != nil {
-		d.log.Warn("config reload rejected; the running config stays", "why", why, "err", err)
+		d.rejectReload(why, err)
 		return
 	}
 	d.fetcher.p.Store(client)
@@ -114,6 +115,7 @@ func (d *daemon) reload(ctx context.Context, why string) {
 	errs := d.svc.Apply(ctx, rs)
 	d.reloadMetadata(ctx, next.Metadata)
 	d.running.Store(next)
+	d.reloads.Record(d.clk.Now(), why, nil)
 	d.log.Info("config reloaded", "why", why, "added", added, "removed", removed, "changed", changed)
 	for name, err := range errs {
 		d.log.Error("fetch after reload failed; will retry", "role", name, "code", errCode(err), "err", err)
@@ -130,6 +132,13 @@ func (d *daemon) watchFiles(cfg *config.Config) {
 	if err := d.watcher.Watch(append([]string{d.flags.config}, cfg.Files(d.cfgDir)...)...); err != nil {
 		d.log.Warn("not watching every file the config refers to; SIGHUP reloads them", "err", err)
 	}
+}
+
+// rejectReload keeps the running config, logs why and records the
+// rejection for status, /readyz and metrics.
+func (d *daemon) rejectReload(why string, err error) {
+	d.reloads.Record(d.clk.Now(), why, err)
+	d.log.Warn("config reload rejected; the running config stays", "why", why, "err", err)
 }
 
 // restartOnly names the changed sections that a reload cannot apply.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/ossd/ossd/internal/config"
+	"github.com/ossd/ossd/internal/ready"
 	"github.com/ossd/ossd/presign"
 )
 
@@ -22,5 +23,23 @@ func (d *daemon) presignRoutes() map[string]http.Handler {
 func (d *daemon) socketRoutes() map[string]http.Handler {
 	routes := d.presignRoutes()             // /v1/presign
 	routes["/v1/uri/{role}"] = d.uriRoute() // metadata.go
+	routes["/readyz"] = d.readyHandler(true)
 	return routes
+}
+
+// readyHandler serves GET /readyz. On the socket (perCaller) a caller sees
+// by name only the roles it may have; the metrics listener, whose metrics
+// name every role already, shows them all.
+func (d *daemon) readyHandler(perCaller bool) http.Handler {
+	return ready.Handler(func(r *http.Request) ready.Report {
+		var visible func(string) bool
+		if perCaller {
+			mine := map[string]bool{}
+			for _, n := range d.svc.NamesFor(r.Context()) {
+				mine[n] = true
+			}
+			visible = func(n string) bool { return mine[n] }
+		}
+		return ready.Check(d.roleStates(), visible, d.reloads.Last())
+	})
 }

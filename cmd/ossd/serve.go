@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -26,9 +27,12 @@ import (
 	"github.com/ossd/ossd/internal/logging"
 	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/paths"
+	"github.com/ossd/ossd/internal/preflight"
+	"github.com/ossd/ossd/internal/ready"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/internal/sessionname"
 	"github.com/ossd/ossd/internal/sts"
+	"github.com/ossd/ossd/internal/version"
 	"github.com/ossd/ossd/refresher"
 	"github.com/ossd/ossd/socket"
 )
@@ -39,21 +43,32 @@ type serveFlags struct {
 	dev    bool
 }
 
-func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
+const (
+	serveSynopsis = "ossd serve --config FILE [--socket PATH] | ossd serve --dev [--config FILE] [--socket PATH]"
+	serveAbout    = `Runs the daemon. --config FILE serves the roles, listeners and rules of FILE.
+--dev runs an embedded local STS that issues FAKE credentials: alone, with a
+demo role; with --config FILE, with FILE's roles, listeners and rules, its
+STS endpoint and source credential replaced by the local STS.`
+)
+
+func parseServeFlags(args []string, stdout io.Writer) (serveFlags, error) {
 	var f serveFlags
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&f.config, "config", "", "config file (TOML)")
-	fs.StringVar(&f.socket, "socket", "", "Unix socket path (overrides $OSSD_SOCKET and [server] socket)")
-	fs.BoolVar(&f.dev, "dev", false, "run with an embedded local STS and a demo role; credentials are fake")
-	if err := fs.Parse(args); err != nil {
-		return f, usageError{err.Error()}
+	fs.StringVar(&f.socket, "socket", "", "Unix socket path, absolute (overrides $OSSD_SOCKET and [server] socket)")
+	fs.BoolVar(&f.dev, "dev", false, "run against an embedded local STS; credentials are fake")
+	pos, err := parseArgs(fs, args, serveSynopsis, serveAbout, stdout)
+	if err != nil {
+		return f, err
 	}
-	if fs.NArg() > 0 {
-		return f, usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	if err := wantArgs(fs, pos, 0, serveSynopsis); err != nil {
+		return f, err
 	}
-	if f.dev == (f.config != "") {
-		return f, usageError{"serve: give exactly one of --config FILE or --dev"}
+	if !f.dev && f.config == "" {
+		return f, usageError{"serve: give --config FILE, or --dev\nusage: " + serveSynopsis}
+	}
+	if f.socket != "" && !filepath.IsAbs(f.socket) {
+		return f, usageError{fmt.Sprintf("serve: --socket %q must be an absolute path", f.socket)}
 	}
 	return f, nil
 }
@@ -71,9 +86,10 @@ type daemon struct {
 	metrics *metrics.Metrics // nil unless [metrics] listen is set
 	audit   *audit.Logger    // [audit] file, or stderr
 
-	group  *errgroup.Group        // the serving goroutines; reload adds listeners to it
-	md     map[string]*mdListener // running metadata listeners by configured address; run and reload only
-	stdout io.Writer
+	group   *errgroup.Group        // the serving goroutines; reload adds listeners to it
+	md      map[string]*mdListener // running metadata listeners by configured address; run and reload only
+	stdout  io.Writer
+	devFile string // serve --dev --config FILE: the file whose roles run against the local STS
 
 	inherited map[string][]net.Listener // sockets systemd passed, by name; front ends take theirs (systemd.go)
 	starting  chan struct{}             // closed by started; front ends serve after it (systemd.go)
@@ -84,10 +100,11 @@ type daemon struct {
 	watcher *config.Watcher               // the config watch; nil in --dev
 	running atomic.Pointer[config.Config] // the config in force; replaced by reload
 	uri     uriState                      // the credentials-URI endpoint, for GET /v1/uri (metadata.go)
+	reloads ready.Reloads                 // the last config load, for status, /readyz and metrics
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseServeFlags(args, stderr)
+	f, err := parseServeFlags(args, stdout)
 	if err != nil {
 		return err
 	}
@@ -97,27 +114,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	d := &daemon{flags: f, clk: clock.Real{}, stdout: stdout}
-	var (
-		client   *sts.Client
-		warnings []string
-	)
-	if f.dev {
-		dv, err := startDev(d.clk)
-		if err != nil {
-			return err
-		}
-		defer dv.sts.Close()
-		d.cfg, client = dv.cfg, dv.client
-	} else {
-		loaded, err := config.Load(f.config)
-		if err != nil {
-			return err
-		}
-		d.cfg, warnings, d.cfgDir = loaded.Config, loaded.Warnings, loaded.Dir
-		if client, err = newSTSClient(d.cfg, loaded.Dir, d.clk); err != nil {
-			return err
-		}
+	client, warnings, cleanup, err := d.loadConfig()
+	if err != nil {
+		return err
 	}
+	defer cleanup()
+	d.reloads.Record(d.clk.Now(), "start", nil)
 	d.fetcher.p.Store(client)
 	d.running.Store(d.cfg)
 	lv, err := logging.ParseLevel(d.cfg.Log.Level)
@@ -128,6 +130,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if d.log, err = logging.NewVar(stderr, &d.level, d.cfg.Log.Format); err != nil {
 		return err
 	}
+	v := version.Get()
+	d.log.Info("ossd starting", "version", v.Version, "revision", v.Revision, "vcs_time", v.Time, "modified", v.Modified, "go", v.GoVersion)
 	for _, w := range warnings {
 		d.log.Warn(w)
 	}
@@ -141,7 +145,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	fetcher.Bind(d.ref)
 	d.svc = service.New(d.ref, d.cache, d.clk, d.log)
-	al, closer, err := audit.Open(d.cfg.Audit.File, stderr, d.clk)
+	d.svc.SetHardMinimum(time.Duration(d.cfg.Refresh.HardMinimum))
+	al, closer, err := d.openAudit(stderr)
 	if err != nil {
 		return err
 	}
@@ -149,6 +154,56 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	d.audit = al
 	d.svc.SetAudit(al)
 	return d.run(ctx)
+}
+
+// openAudit opens the audit log: [audit] file, whose failure stops the
+// start, else $LOGS_DIRECTORY/audit.log under systemd. The default falls
+// back to stderr (the journal) with a warning when it cannot be opened,
+// for example below a /var/log that the path rule refuses because its
+// group may write to it (Ubuntu's root:syslog 0775).
+func (d *daemon) openAudit(stderr io.Writer) (*audit.Logger, io.Closer, error) {
+	path := d.cfg.Audit.Path(os.Getenv)
+	al, closer, err := audit.Open(path, stderr, d.clk)
+	if err != nil && d.cfg.Audit.File == "" && path != "" {
+		d.log.Warn("default audit log unusable; auditing to stderr: set [audit] file", "path", path, "err", err)
+		return audit.Open("", stderr, d.clk)
+	}
+	return al, closer, err
+}
+
+// loadConfig reads and checks the config (preflight, as config check
+// does) and builds the STS client. With --dev it starts the embedded local
+// STS, which cleanup stops.
+func (d *daemon) loadConfig() (*sts.Client, []string, func(), error) {
+	var loaded *config.Loaded
+	if d.flags.config != "" {
+		var err error
+		if loaded, err = preflight.Load(d.flags.config, preflight.Options{NoSource: d.flags.dev}); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if d.flags.dev {
+		var base *config.Config
+		if loaded != nil {
+			base = loaded.Config
+		}
+		dv, err := startDev(d.clk, d.flags.config, base)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		d.cfg, d.devFile = dv.cfg, dv.file
+		var warnings []string
+		if loaded != nil {
+			warnings = loaded.Warnings
+		}
+		return dv.client, warnings, func() { dv.sts.Close() }, nil
+	}
+	d.cfg, d.cfgDir = loaded.Config, loaded.Dir
+	client, err := newSTSClient(d.cfg, loaded.Dir, d.clk)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return client, loaded.Warnings, func() {}, nil
 }
 
 // run opens the listeners, fetches the configured roles, and serves until
@@ -188,7 +243,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	d.log.Info("serving", "socket", sock, "roles", d.svc.Names())
 	if d.flags.dev {
-		printDevBanner(d.stdout, sock, d.cfg)
+		printDevBanner(d.stdout, sock, d.devFile, d.cfg)
 	}
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

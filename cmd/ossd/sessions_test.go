@@ -154,9 +154,9 @@ func TestChainedRole(t *testing.T) {
 func TestConfigCheckChains(t *testing.T) {
 	const head = "[source]\ntype = \"default\"\n[sts]\nregion = \"cn-hangzhou\"\n"
 	role := func(name, source string) string {
-		return fmt.Sprintf("[[role]]\nname = %q\narn = \"acs:ram::1:role/%s\"\nsource_role = %q\n", name, name, source)
+		return fmt.Sprintf("[[role]]\nname = %q\narn = \"acs:ram::1111111111111111:role/%s\"\nsource_role = %q\n", name, name, source)
 	}
-	deep := head + "[[role]]\nname = \"r0\"\narn = \"acs:ram::1:role/r0\"\n"
+	deep := head + "[[role]]\nname = \"r0\"\narn = \"acs:ram::1111111111111111:role/r0\"\n"
 	for i := 1; i <= 6; i++ {
 		deep += role(fmt.Sprintf("r%d", i), fmt.Sprintf("r%d", i-1))
 	}
@@ -164,7 +164,7 @@ func TestConfigCheckChains(t *testing.T) {
 		{"cycle", head + role("a", "b") + role("b", "a"), "role[0].source_role: cycle a -> b -> a"},
 		{"too deep", deep, "role[6].source_role: chain r6 -> r5 -> r4 -> r3 -> r2 -> r1 -> r0 -> ... has more than 5 source_role links"},
 		{"unknown", head + role("a", "gone"), `role[0].source_role: unknown role "gone" (chain a -> gone)`},
-		{"too long", head + "[[role]]\nname = \"p\"\narn = \"acs:ram::1:role/p\"\n" + role("c", "p") + "duration = \"2h\"\n", "role[1].duration: 2h0m0s is more than 1h0m0s"},
+		{"too long", head + "[[role]]\nname = \"p\"\narn = \"acs:ram::1111111111111111:role/p\"\n" + role("c", "p") + "duration = \"2h\"\n", "role[1].duration: 2h0m0s is more than 1h0m0s"},
 	}
 	dir := t.TempDir()
 	for _, tc := range tests {
@@ -176,7 +176,7 @@ func TestConfigCheckChains(t *testing.T) {
 		}
 	}
 	good := filepath.Join(dir, "good.toml")
-	os.WriteFile(good, []byte(head+"[[role]]\nname = \"p\"\narn = \"acs:ram::1:role/p\"\n"+role("c", "p")+"session_per = \"pod\"\n"), 0o600)
+	os.WriteFile(good, []byte(head+"[[role]]\nname = \"p\"\narn = \"acs:ram::1111111111111111:role/p\"\n"+role("c", "p")+"session_per = \"pod\"\n"), 0o600)
 	if out, err := exec.Command(ossdBin, "config", "check", good).CombinedOutput(); err != nil {
 		t.Errorf("config check of a valid chain: %v\n%s", err, out)
 	}

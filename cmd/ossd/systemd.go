@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ossd/ossd/internal/daemonid"
+	"github.com/ossd/ossd/internal/ready"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/systemd"
 )
@@ -47,10 +48,10 @@ func (d *daemon) awaitStarted(ctx context.Context) {
 	}
 }
 
-// started ends the start-up, once the initial fetches have returned: front
-// ends begin serving, systemd hears READY=1 with the roles' states, and,
-// under systemd, a goroutine keeps the status fresh, pings the watchdog
-// while the socket API at sock answers, and sends STOPPING=1 when ctx ends.
+// started ends the start-up: front ends begin serving and, under systemd,
+// one goroutine keeps the status fresh, pings the watchdog while the
+// socket API at sock answers and sends STOPPING=1 when ctx ends, while
+// another sends READY=1 once every role has been tried (notifyReady).
 func (d *daemon) started(ctx context.Context, g *errgroup.Group, sock string) error {
 	close(d.starting)
 	if !systemd.Enabled() {
@@ -60,40 +61,44 @@ func (d *daemon) started(ctx context.Context, g *errgroup.Group, sock string) er
 	if err != nil {
 		return err
 	}
-	g.Go(func() error {
-		// Serving has begun; ready means every role has been tried once,
-		// so that STATUS= names the ones that failed.
-		if !d.awaitTried(ctx) {
-			return nil
-		}
-		if err := systemd.Notify(systemd.Ready, systemd.Status(d.systemdStatus())); err != nil {
-			d.log.Warn("systemd notification failed", "err", err)
-		}
-		return systemd.Run(ctx, o)
-	})
+	g.Go(func() error { d.notifyReady(ctx); return nil })
+	g.Go(func() error { return systemd.Run(ctx, o) })
 	return nil
 }
 
-// awaitTried waits until no configured role is still pending its first
-// fetch attempt; it reports false if ctx ended first.
-func (d *daemon) awaitTried(ctx context.Context) bool {
-	t := d.clk.NewTimer(0)
-	defer t.Stop()
-	for {
-		pending := false
-		for _, r := range d.svc.Status() {
-			pending = pending || r.State == "pending"
-		}
-		if !pending {
-			return true
-		}
-		t.Reset(20 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C():
+// readyPoll is how often notifyReady looks for roles still pending.
+const readyPoll = 100 * time.Millisecond
+
+// notifyReady sends READY=1 once no configured role is pending, that is
+// once each has been fetched or has failed, with the roles' states (the
+// failing ones named) in STATUS=. It does not wait for failing roles to
+// recover: systemd would otherwise fail the start, and the daemon does
+// serve the others. Whether the roles can be served is /readyz's and
+// `ossd status`'s to tell.
+func (d *daemon) notifyReady(ctx context.Context) {
+	roles, err := ready.WaitTried(ctx, d.clk, readyPoll, d.roleStates)
+	if err != nil {
+		return // stopped before every role was tried
+	}
+	if err := systemd.Notify(systemd.Ready, systemd.Status(statusLine(roles))); err != nil {
+		d.log.Warn("systemd notification failed", "err", err)
+	}
+}
+
+// roleStates returns the state of every configured role. A role in the
+// running config that the service does not list yet is pending.
+func (d *daemon) roleStates() []service.RoleStatus {
+	st := d.svc.Status()
+	have := make(map[string]bool, len(st))
+	for _, r := range st {
+		have[r.Name] = true
+	}
+	for _, r := range d.running.Load().Roles {
+		if !have[r.Name] {
+			st = append(st, service.RoleStatus{Name: r.Name, RoleARN: r.ARN, SessionName: r.SessionName, State: "pending"})
 		}
 	}
+	return st
 }
 
 // inheritedSocket returns the socket API's listeners when systemd passed
@@ -157,7 +162,7 @@ func (d *daemon) systemdOptions(sock string) (systemd.Options, error) {
 	return o, nil
 }
 
-func (d *daemon) systemdStatus() string { return statusLine(d.svc.Status()) }
+func (d *daemon) systemdStatus() string { return statusLine(d.roleStates()) }
 
 // statusLine summarises the roles' states for `systemctl status`, e.g.
 // "3 roles: 2 ok, 1 failing (reader)". Roles not ok are named, at most

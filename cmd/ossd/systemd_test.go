@@ -1,6 +1,8 @@
 package main_test
 
 import (
+	"github.com/ossd/ossd/internal/needs"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,13 +30,7 @@ import (
 // under CI=true, where a missing tool is a failure.
 func requireTool(t *testing.T, path string) string {
 	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing (apt-get install systemd): %v", path, err)
-		}
-		t.Skipf("%s is missing: %v", path, err)
-	}
-	return path
+	return needs.Tool(t, path, "systemd")
 }
 
 func shortDir(t *testing.T) string {

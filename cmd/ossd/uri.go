@@ -7,10 +7,16 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
+	"time"
 
-	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/paths"
+)
+
+const (
+	uriSynopsis = "ossd uri --role NAME [--socket PATH] [--config FILE] [--daemon-uid UID] [--timeout 10s]"
+	uriAbout    = `Prints the value to put in ALIBABA_CLOUD_CREDENTIALS_URI for one role, as the
+running daemon serves it ([uri] listen). The URL's path is the role's
+bearer token: whoever has it gets the role's credentials.`
 )
 
 // uriCmd prints the value to put in ALIBABA_CLOUD_CREDENTIALS_URI for one
@@ -19,34 +25,32 @@ import (
 // credentials from the socket may read the URL that serves them.
 func uriCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("uri", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	role := fs.String("role", "", "role name, as configured in the daemon (required)")
 	cfgPath := fs.String("config", "", "config file, to find the socket from [server] socket")
-	sock := fs.String("socket", "", "daemon socket (overrides $"+paths.EnvSocket+" and the config)")
+	sockFlag := fs.String("socket", "", "daemon socket (overrides $"+paths.EnvSocket+" and the config)")
+	timeout := fs.Duration("timeout", 10*time.Second, "give up on the daemon after this long")
 	daemon := daemonFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	pos, err := parseArgs(fs, args, uriSynopsis, uriAbout, stdout)
+	if err != nil {
+		return err
 	}
 	want, err := daemon()
 	if err != nil {
 		return err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return usageError{fmt.Sprintf("uri: unexpected argument %q", fs.Arg(0))}
+	case len(pos) > 0:
+		return usageError{fmt.Sprintf("uri: unexpected argument %q\nusage: %s", pos[0], uriSynopsis)}
 	case *role == "":
-		return usageError{"uri: --role NAME is required"}
+		return usageError{"uri: --role NAME is required\nusage: " + uriSynopsis}
+	case *timeout <= 0:
+		return usageError{"uri: --timeout must be positive"}
 	}
-	configured := ""
-	if *cfgPath != "" {
-		loaded, err := config.Load(*cfgPath)
-		if err != nil {
-			return err
-		}
-		configured = loaded.Config.Server.Socket
+	sock, err := socketFromConfig(*sockFlag, *cfgPath, want)
+	if err != nil {
+		return err
 	}
-	path := paths.Socket(*sock, configured, os.Getenv, os.Geteuid())
-	body, err := socketGet(ctx, path, want, "/v1/uri/"+url.PathEscape(*role))
+	body, err := sock.get(ctx, "/v1/uri/"+url.PathEscape(*role), *timeout)
 	if err != nil {
 		return fmt.Errorf("uri --role %s: %w", *role, err)
 	}

@@ -18,11 +18,11 @@ var parseTests = []struct {
 }{
 	// Valid.
 	{name: "minimal", in: ok},
-	{name: "two roles", in: withRole("[[role]]\nname = \"w.x-1_2\"\narn = \"acs:ram::1:role/w\"\nduration = \"12h\"\n")},
+	{name: "two roles", in: withRole("[[role]]\nname = \"w.x-1_2\"\narn = \"acs:ram::1111111111111111:role/w\"\nduration = \"12h\"\n")},
 	{name: "access key inline", in: "[source]\ntype = \"access_key\"\naccess_key_id = \"LTAIxx\"\naccess_key_secret = \"s3cr3t\"\n" + sts + role},
 	{name: "access key files", in: "[source]\ntype = \"access_key\"\naccess_key_id_file = \"id\"\naccess_key_secret_file = \"/run/secret\"\n" + sts + role},
 	{name: "oidc partial", in: "[source]\ntype = \"oidc\"\noidc_token_file = \"/var/run/token\"\n" + sts + role},
-	{name: "oidc full", in: "[source]\ntype = \"oidc\"\noidc_provider_arn = \"acs:ram::1:oidc-provider/ack-rrsa-c1\"\noidc_role_arn = \"acs:ram::1:role/r\"\n" + sts + role},
+	{name: "oidc full", in: "[source]\ntype = \"oidc\"\noidc_provider_arn = \"acs:ram::1111111111111111:oidc-provider/ack-rrsa-c1\"\noidc_role_arn = \"acs:ram::1111111111111111:role/r\"\n" + sts + role},
 	{name: "ecs role", in: "[source]\ntype = \"ecs_ram_role\"\nrole_name = \"EcsRole\"\n" + sts + role},
 	{name: "durations at bounds", in: src + sts + "timeout = \"60s\"\n[refresh]\nfloor = \"7m30s\"\nhard_minimum = \"181s\"\n" + role + "duration = \"15m\"\n"},
 	{name: "max_qps fractional", in: src + sts + "max_qps = 0.5\n" + role},
@@ -48,7 +48,7 @@ var parseTests = []struct {
 	{name: "duplicate key", in: src + sts + "region = \"x\"\n", wantErr: []string{"line 5, column"}},
 	{name: "bad duration string", in: src + sts + "timeout = \"5 seconds\"\n" + role, wantErr: []string{"line 5", "sts.timeout", `invalid duration "5 seconds"`}},
 	{name: "bad role duration string", in: withRole("duration = \"1 hour\"\n"), wantErr: []string{"line 8", "role.duration", `"1 hour"`}},
-	{name: "wrong type", in: src + sts + "max_qps = \"many\"\n" + role, wantErr: []string{"line 5, column", "sts.max_qps"}},
+	{name: "wrong type", in: src + sts + "max_qps = \"many\"\n" + role, wantErr: []string{"line 5: sts.max_qps: want a number, not a string"}},
 
 	// Durations.
 	{name: "timeout too short", in: src + sts + "timeout = \"500ms\"\n" + role, wantErr: []string{"sts.timeout: 500ms out of range"}, field: "sts.timeout"},
@@ -72,16 +72,18 @@ var parseTests = []struct {
 	{name: "empty role array", in: "role = []\n" + src + sts, field: "role"},
 	{name: "malformed ARN", in: src + sts + "[[role]]\nname = \"r\"\narn = \"x\"\n", field: "role[0].arn", wantErr: []string{`role[0].arn: malformed role ARN "x": want acs:ram::<account-id>:role/<name>`}},
 	{name: "ARN upper-case prefix", in: src + sts + "[[role]]\nname = \"r\"\narn = \"ACS:ram::1:role/r\"\n", field: "role[0].arn"},
-	{name: "ARN empty role name", in: src + sts + "[[role]]\nname = \"r\"\narn = \"acs:ram::1:role/\"\n", field: "role[0].arn"},
+	{name: "ARN short account id", in: src + sts + "[[role]]\nname = \"r\"\narn = \"acs:ram::123:role/r\"\n", field: "role[0].arn"},
+	{name: "ARN account id with letters", in: src + sts + "[[role]]\nname = \"r\"\narn = \"acs:ram::12345678901234ab:role/r\"\n", field: "role[0].arn"},
+	{name: "ARN empty role name", in: src + sts + "[[role]]\nname = \"r\"\narn = \"acs:ram::1111111111111111:role/\"\n", field: "role[0].arn"},
 	{name: "ARN letters in account", in: src + sts + "[[role]]\nname = \"r\"\narn = \"acs:ram::12a:role/r\"\n", field: "role[0].arn"},
 	{name: "ARN missing", in: src + sts + "[[role]]\nname = \"r\"\n", field: "role[0].arn"},
-	{name: "ARN trailing newline", in: src + sts + "[[role]]\nname = \"r\"\narn = \"acs:ram::1:role/r\\n\"\n", field: "role[0].arn"},
+	{name: "ARN trailing newline", in: src + sts + "[[role]]\nname = \"r\"\narn = \"acs:ram::1111111111111111:role/r\\n\"\n", field: "role[0].arn"},
 	{name: "session name too short", in: withRole("session_name = \"a\"\n"), field: "role[0].session_name", wantErr: []string{"2-64"}},
 	{name: "session name space", in: withRole("session_name = \"a b\"\n"), field: "role[0].session_name"},
 	{name: "session name too long", in: withRole("session_name = \"" + strings.Repeat("s", 65) + "\"\n"), field: "role[0].session_name"},
 	{name: "duplicate role names", in: withRole(role), field: "role[1].name", wantErr: []string{`duplicate role name "reader" (also role[0])`}, count: 1},
-	{name: "role name empty", in: src + sts + "[[role]]\narn = \"acs:ram::1:role/r\"\n", field: "role[0].name"},
-	{name: "role name slash", in: src + sts + "[[role]]\nname = \"a/b\"\narn = \"acs:ram::1:role/r\"\n", field: "role[0].name"},
+	{name: "role name empty", in: src + sts + "[[role]]\narn = \"acs:ram::1111111111111111:role/r\"\n", field: "role[0].name"},
+	{name: "role name slash", in: src + sts + "[[role]]\nname = \"a/b\"\narn = \"acs:ram::1111111111111111:role/r\"\n", field: "role[0].name"},
 
 	// Policies.
 	{name: "policy bad JSON", in: withRole("policy = '{\"Version\":\"1\",'\n"), field: "role[0].policy", wantErr: []string{"not valid JSON"}},
@@ -147,7 +149,7 @@ var parseTests = []struct {
 	{name: "source unknown type", in: "[source]\ntype = \"env\"\n" + sts + role, field: "source.type", wantErr: []string{`unknown type "env": want one of`}},
 	{name: "source unknown", in: "[source]\ntype = \"magic\"\n" + sts + role, field: "source.type", count: 1},
 	{name: "source key of other type", in: "[source]\ntype = \"default\"\naccess_key_id = \"LTAI\"\n" + sts + role, field: "source.access_key_id", wantErr: []string{`only valid with type "access_key"`}},
-	{name: "oidc bad provider", in: "[source]\ntype = \"oidc\"\noidc_provider_arn = \"acs:ram::1:role/x\"\n" + sts + role, field: "source.oidc_provider_arn"},
+	{name: "oidc bad provider", in: "[source]\ntype = \"oidc\"\noidc_provider_arn = \"acs:ram::1111111111111111:role/x\"\n" + sts + role, field: "source.oidc_provider_arn"},
 	{name: "oidc bad role", in: "[source]\ntype = \"oidc\"\noidc_role_arn = \"arn:aws:iam::1:role/x\"\n" + sts + role, field: "source.oidc_role_arn"},
 	{name: "ecs bad role name", in: "[source]\ntype = \"ecs_ram_role\"\nrole_name = \"a b\"\n" + sts + role, field: "source.role_name"},
 
@@ -155,7 +157,7 @@ var parseTests = []struct {
 	{
 		name: "several problems",
 		in: "[source]\ntype = \"magic\"\n[sts]\nmax_qps = 0\n[refresh]\nhard_minimum = \"1m\"\n[server]\nsocket_mode = \"0777\"\n" +
-			"[[role]]\nname = \"r\"\narn = \"x\"\nsession_name = \"!\"\n[[role]]\nname = \"r\"\narn = \"acs:ram::1:role/r\"\n",
+			"[[role]]\nname = \"r\"\narn = \"x\"\nsession_name = \"!\"\n[[role]]\nname = \"r\"\narn = \"acs:ram::1111111111111111:role/r\"\n",
 		wantErr: []string{"source.type", "sts.region", "sts.max_qps", "refresh.hard_minimum", "server.socket_mode",
 			"role[0].arn", "role[0].session_name", "role[1].name"},
 		count: 8,
@@ -164,13 +166,13 @@ var parseTests = []struct {
 
 // chained returns a [[role]] called name assumed through source.
 func chained(name, source string) string {
-	return "[[role]]\nname = \"" + name + "\"\narn = \"acs:ram::2:role/" + name + "\"\nsource_role = \"" + source + "\"\n"
+	return "[[role]]\nname = \"" + name + "\"\narn = \"acs:ram::2222222222222222:role/" + name + "\"\nsource_role = \"" + source + "\"\n"
 }
 
 // chain returns a config whose roles r1..rn each chain to the one before,
 // r0 being assumed with the source credential: n links.
 func chain(n int) string {
-	in := src + sts + "[[role]]\nname = \"r0\"\narn = \"acs:ram::1:role/r0\"\n"
+	in := src + sts + "[[role]]\nname = \"r0\"\narn = \"acs:ram::1111111111111111:role/r0\"\n"
 	for i := 1; i <= n; i++ {
 		in += chained("r"+strconv.Itoa(i), "r"+strconv.Itoa(i-1))
 	}

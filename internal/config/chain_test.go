@@ -19,8 +19,8 @@ func TestRoleParamsChain(t *testing.T) {
 	}
 	r2, _ := c.Role("r2")
 	p := c.RoleParams(r2)
-	if p.RoleARN != "acs:ram::2:role/r2" || p.Via == nil || p.Via.RoleARN != "acs:ram::2:role/r1" ||
-		p.Via.Via == nil || p.Via.Via.RoleARN != "acs:ram::1:role/r0" || p.Via.Via.Via != nil {
+	if p.RoleARN != "acs:ram::2222222222222222:role/r2" || p.Via == nil || p.Via.RoleARN != "acs:ram::2222222222222222:role/r1" ||
+		p.Via.Via == nil || p.Via.Via.RoleARN != "acs:ram::1111111111111111:role/r0" || p.Via.Via.Via != nil {
 		t.Fatalf("RoleParams(r2) = %+v, want r2 via r1 via r0", p)
 	}
 	r1, _ := c.Role("r1")

@@ -12,13 +12,13 @@ import (
 func roles(rs ...config.Role) *config.Config { return &config.Config{Roles: rs} }
 
 func TestDiff(t *testing.T) {
-	a := config.Role{Name: "a", ARN: "acs:ram::1:role/a", SessionName: "ossd-a", Duration: config.Duration(time.Hour)}
-	b := config.Role{Name: "b", ARN: "acs:ram::1:role/b", SessionName: "ossd-b", Duration: config.Duration(time.Hour)}
-	c := config.Role{Name: "c", ARN: "acs:ram::1:role/c", SessionName: "ossd-c", Duration: config.Duration(time.Hour)}
+	a := config.Role{Name: "a", ARN: "acs:ram::1111111111111111:role/a", SessionName: "ossd-a", Duration: config.Duration(time.Hour)}
+	b := config.Role{Name: "b", ARN: "acs:ram::1111111111111111:role/b", SessionName: "ossd-b", Duration: config.Duration(time.Hour)}
+	c := config.Role{Name: "c", ARN: "acs:ram::1111111111111111:role/c", SessionName: "ossd-c", Duration: config.Duration(time.Hour)}
 	longer, withPolicy, otherARN := a, a, a
 	longer.Duration = config.Duration(2 * time.Hour)
 	withPolicy.Policy = `{"Version":"1","Statement":[{}]}`
-	otherARN.ARN = "acs:ram::2:role/a"
+	otherARN.ARN = "acs:ram::2222222222222222:role/a"
 	tests := []struct {
 		name                         string
 		old, next                    *config.Config
@@ -45,11 +45,11 @@ func TestDiff(t *testing.T) {
 }
 
 func TestRoleLookup(t *testing.T) {
-	c := roles(config.Role{Name: "zeta"}, config.Role{Name: "alpha", ARN: "acs:ram::1:role/x"}, config.Role{Name: "mid"})
+	c := roles(config.Role{Name: "zeta"}, config.Role{Name: "alpha", ARN: "acs:ram::1111111111111111:role/x"}, config.Role{Name: "mid"})
 	if got, want := c.RoleNames(), []string{"alpha", "mid", "zeta"}; !slices.Equal(got, want) {
 		t.Errorf("RoleNames() = %q, want %q", got, want)
 	}
-	if r, ok := c.Role("alpha"); !ok || r.ARN != "acs:ram::1:role/x" {
+	if r, ok := c.Role("alpha"); !ok || r.ARN != "acs:ram::1111111111111111:role/x" {
 		t.Errorf("Role(alpha) = %+v, %v, want the alpha role", r, ok)
 	}
 	if r, ok := c.Role("beta"); ok {
@@ -58,9 +58,9 @@ func TestRoleLookup(t *testing.T) {
 }
 
 func TestRoleParams(t *testing.T) {
-	r := config.Role{Name: "n", ARN: "acs:ram::1:role/x", SessionName: "s-n", Duration: config.Duration(90 * time.Minute),
+	r := config.Role{Name: "n", ARN: "acs:ram::1111111111111111:role/x", SessionName: "s-n", Duration: config.Duration(90 * time.Minute),
 		Policy: `{"Version":"1","Statement":[{}]}`, ExternalID: "ext"}
-	want := ossd.Params{RoleARN: "acs:ram::1:role/x", SessionName: "s-n", Policy: `{"Version":"1","Statement":[{}]}`,
+	want := ossd.Params{RoleARN: "acs:ram::1111111111111111:role/x", SessionName: "s-n", Policy: `{"Version":"1","Statement":[{}]}`,
 		Duration: 90 * time.Minute, ExternalID: "ext"}
 	if got := r.Params(); got != want {
 		t.Errorf("Params() = %+v, want %+v", got, want)

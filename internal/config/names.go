@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -23,22 +24,38 @@ const (
 // Compiled on first use (see lazyRE); regexps are safe for concurrent use and
 // never modified.
 var (
-	roleARNRe      = lazyRegexp(`^acs:ram::[0-9]{1,32}:role/[A-Za-z0-9._-]{1,64}$`)
-	oidcProviderRe = lazyRegexp(`^acs:ram::[0-9]{1,32}:oidc-provider/[A-Za-z0-9._-]{1,128}$`)
+	roleARNRe      = lazyRegexp(`^acs:ram::[0-9]{16}:role/[A-Za-z0-9._-]{1,64}$`)
+	oidcProviderRe = lazyRegexp(`^acs:ram::[0-9]{16}:oidc-provider/[A-Za-z0-9._-]{1,128}$`)
 	sessionNameRe  = lazyRegexp(`^[A-Za-z0-9.@_-]{2,64}$`)
 	nameRe         = lazyRegexp(`^[A-Za-z0-9_.-]{1,64}$`)
 	regionRe       = lazyRegexp(`^[a-z0-9]{1,32}(-[a-z0-9]{1,32}){0,4}$`)
+	accountRe      = lazyRegexp(`^[0-9]{16}$`)
 	groupRe        = lazyRegexp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$`)
 )
 
 // ValidRoleARN reports whether s is a RAM role ARN,
-// acs:ram::<account-id>:role/<name> with a name of 1-64 of [A-Za-z0-9._-].
+// acs:ram::<account-id>:role/<name> with a 16-digit account id and a name
+// of 1-64 of [A-Za-z0-9._-].
 // The prefix is matched exactly, in lower case.
 func ValidRoleARN(s string) error {
 	if !roleARNRe.MatchString(s) {
-		return fmt.Errorf("malformed role ARN %s: want acs:ram::<account-id>:role/<name>", quote(s))
+		return fmt.Errorf("malformed role ARN %s: want acs:ram::<account-id>:role/<name>%s", quote(s), accountHint(s))
 	}
 	return nil
+}
+
+// accountHint explains a malformed account id in an ARN, or returns "".
+// Alibaba Cloud account ids are 16 digits.
+func accountHint(arn string) string {
+	rest, ok := strings.CutPrefix(arn, "acs:ram::")
+	if !ok {
+		return ""
+	}
+	id, _, ok := strings.Cut(rest, ":")
+	if !ok || accountRe.MatchString(id) {
+		return ""
+	}
+	return fmt.Sprintf(" (account id %s: want the 16 digits of the account)", quote(id))
 }
 
 // ValidSessionName reports whether s is a valid RoleSessionName: 2-64 of
@@ -89,7 +106,7 @@ func ValidPolicy(s string) error {
 // validOIDCProviderARN checks acs:ram::<account-id>:oidc-provider/<name>.
 func validOIDCProviderARN(s string) error {
 	if !oidcProviderRe.MatchString(s) {
-		return fmt.Errorf("malformed OIDC provider ARN %s: want acs:ram::<account-id>:oidc-provider/<name>", quote(s))
+		return fmt.Errorf("malformed OIDC provider ARN %s: want acs:ram::<account-id>:oidc-provider/<name>%s", quote(s), accountHint(s))
 	}
 	return nil
 }

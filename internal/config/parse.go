@@ -38,24 +38,56 @@ func Parse(r io.Reader) (*Config, error) {
 	if len(data) > maxConfigSize {
 		return nil, fmt.Errorf("config is larger than %d bytes", maxConfigSize)
 	}
-	c := Default()
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	// go-toml decodes every known key before it reports unknown ones, so
-	// unknown keys and validation problems are reported together.
-	var unknown error
-	if err := dec.Decode(c); err != nil {
-		var strict *toml.StrictMissingError
-		if !errors.As(err, &strict) {
-			return nil, decodeError(err)
-		}
-		unknown = decodeError(err)
+	c, typeErrs, err := decodeStrict(data)
+	if err != nil {
+		return nil, err
 	}
 	c.applyDefaults()
-	if err := errors.Join(unknown, c.Validate()); err != nil {
+	if err := errors.Join(append(typeErrs, dropTyped(c.Validate(), typeErrs)...)...); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// maxTypeErrors bounds how many values of the wrong type Parse reports
+// before it stops looking for more.
+const maxTypeErrors = 32
+
+// decodeStrict decodes data into a default Config. A value of the wrong
+// type (access_key_secret = 123) stops go-toml's decoder, so each is
+// recorded, its line blanked, and the document decoded again: every such
+// value is reported with every other problem. Unknown keys come back among
+// the problems too; go-toml decodes every known key before it reports them.
+// A syntax error ends the decoding: what follows it cannot be read.
+func decodeStrict(data []byte) (*Config, []error, error) {
+	var problems []error
+	for {
+		c := Default()
+		dec := toml.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(c)
+		var strict *toml.StrictMissingError
+		var de *toml.DecodeError
+		switch {
+		case err == nil:
+			return c, problems, nil
+		case errors.As(err, &strict):
+			return c, append(problems, decodeError(err)), nil
+		case errors.As(err, &de) && len(problems) < maxTypeErrors:
+			te, ok := typeError(de)
+			if !ok {
+				return nil, nil, errors.Join(append(problems, decodeError(err))...)
+			}
+			problems = append(problems, te)
+			line, col := de.Position()
+			var blanked bool
+			if data, blanked = blankValue(data, line, col); !blanked {
+				return nil, nil, errors.Join(problems...)
+			}
+		default:
+			return nil, nil, errors.Join(append(problems, decodeError(err))...)
+		}
+	}
 }
 
 // decodeError rewrites go-toml's errors as "line L: ..." messages.

@@ -96,7 +96,7 @@ func TestParseDefaults(t *testing.T) {
 
 func TestParseDefaultSessionName(t *testing.T) {
 	long := strings.Repeat("a", 64)
-	in := src + sts + "[[role]]\nname = \"" + long + "\"\narn = \"acs:ram::1:role/x\"\n"
+	in := src + sts + "[[role]]\nname = \"" + long + "\"\narn = \"acs:ram::1111111111111111:role/x\"\n"
 	c, err := config.Parse(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func TestValidateDefault(t *testing.T) {
 	}
 	c.Source.Type = config.SourceDefault
 	c.STS.Region = "cn-beijing"
-	c.Roles = []config.Role{{Name: "dev", ARN: "acs:ram::1:role/dev", SessionName: "ossd-dev", Duration: config.Duration(time.Hour)}}
+	c.Roles = []config.Role{{Name: "dev", ARN: "acs:ram::1111111111111111:role/dev", SessionName: "ossd-dev", Duration: config.Duration(time.Hour)}}
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate() of a completed Default() = %v, want nil", err)
 	}

@@ -150,7 +150,7 @@ func TestFullTomlPresign(t *testing.T) {
 }
 
 func TestDiffPresign(t *testing.T) {
-	a := config.Role{Name: "a", ARN: "acs:ram::1:role/a", Presign: config.Presign{Buckets: []string{"b-1"}}}
+	a := config.Role{Name: "a", ARN: "acs:ram::1111111111111111:role/a", Presign: config.Presign{Buckets: []string{"b-1"}}}
 	b := a
 	b.Presign.Buckets = []string{"b-2"}
 	same := a

@@ -94,8 +94,8 @@ func TestAccessKey(t *testing.T) {
 
 func TestResolve(t *testing.T) {
 	const (
-		provider = "acs:ram::1:oidc-provider/ack-rrsa-c1"
-		roleARN  = "acs:ram::1:role/pod"
+		provider = "acs:ram::1111111111111111:oidc-provider/ack-rrsa-c1"
+		roleARN  = "acs:ram::1111111111111111:role/pod"
 		token    = "/var/run/secrets/tokens/oidc-token"
 	)
 	rrsa := env(map[string]string{
@@ -112,8 +112,8 @@ func TestResolve(t *testing.T) {
 		wantErr []string
 	}{
 		{"from env", oidc, rrsa, config.Source{Type: config.SourceOIDC, OIDCProviderARN: provider, OIDCRoleARN: roleARN, OIDCTokenFile: token}, nil},
-		{"config beats env", config.Source{Type: config.SourceOIDC, OIDCRoleARN: "acs:ram::2:role/mine"}, rrsa,
-			config.Source{Type: config.SourceOIDC, OIDCProviderARN: provider, OIDCRoleARN: "acs:ram::2:role/mine", OIDCTokenFile: token}, nil},
+		{"config beats env", config.Source{Type: config.SourceOIDC, OIDCRoleARN: "acs:ram::2222222222222222:role/mine"}, rrsa,
+			config.Source{Type: config.SourceOIDC, OIDCProviderARN: provider, OIDCRoleARN: "acs:ram::2222222222222222:role/mine", OIDCTokenFile: token}, nil},
 		{"missing", oidc, env(nil), config.Source{},
 			[]string{"source.oidc_provider_arn", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "source.oidc_role_arn", "source.oidc_token_file"}},
 		{"bad env value", oidc, env(map[string]string{"ALIBABA_CLOUD_OIDC_PROVIDER_ARN": "x", "ALIBABA_CLOUD_ROLE_ARN": roleARN,
@@ -146,13 +146,13 @@ func TestValidators(t *testing.T) {
 		ok    bool
 	}{
 		{"arn", config.ValidRoleARN, "acs:ram::1234567890123456:role/oss-reader", true},
-		{"arn name chars", config.ValidRoleARN, "acs:ram::1:role/A.b_c-9", true},
-		{"arn name 64", config.ValidRoleARN, "acs:ram::1:role/" + strings.Repeat("n", 64), true},
-		{"arn name 65", config.ValidRoleARN, "acs:ram::1:role/" + strings.Repeat("n", 65), false},
+		{"arn name chars", config.ValidRoleARN, "acs:ram::1111111111111111:role/A.b_c-9", true},
+		{"arn name 64", config.ValidRoleARN, "acs:ram::1111111111111111:role/" + strings.Repeat("n", 64), true},
+		{"arn name 65", config.ValidRoleARN, "acs:ram::1111111111111111:role/" + strings.Repeat("n", 65), false},
 		{"arn no account", config.ValidRoleARN, "acs:ram:::role/r", false},
-		{"arn user", config.ValidRoleARN, "acs:ram::1:user/r", false},
+		{"arn user", config.ValidRoleARN, "acs:ram::1111111111111111:user/r", false},
 		{"arn upper prefix", config.ValidRoleARN, "Acs:ram::1:role/r", false},
-		{"arn path", config.ValidRoleARN, "acs:ram::1:role/a/b", false},
+		{"arn path", config.ValidRoleARN, "acs:ram::1111111111111111:role/a/b", false},
 		{"session", config.ValidSessionName, "ossd@host.example-1_x", true},
 		{"session 64", config.ValidSessionName, strings.Repeat("s", 64), true},
 		{"session colon", config.ValidSessionName, "a:b", false},

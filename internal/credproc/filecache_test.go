@@ -14,6 +14,7 @@ import (
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/credproc"
+	"github.com/ossd/ossd/internal/needs"
 	"github.com/ossd/ossd/internal/testenv"
 )
 
@@ -177,9 +178,7 @@ func TestFileCacheRefusesUnsafe(t *testing.T) {
 			os.Symlink(t.TempDir(), dir)
 		}, "is a symlink"},
 		{"dir owned by someone else", func(t *testing.T, dir string) {
-			if os.Geteuid() != 0 {
-				t.Skip("needs root to chown")
-			}
+			needs.Root(t, "to chown")
 			os.Chown(dir, 65534, 65534)
 		}, "not to you"},
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ossd/ossd"
@@ -65,6 +66,42 @@ func New(roleOf func(ossd.Key) string, expiry func() map[string]float64) *Metric
 	m.reg.MustRegister(m.stsCalls, m.stsTime, m.lookups, m.failures, m.requests, m.denials,
 		newExpiryCollector(expiry))
 	return m
+}
+
+// Build describes the running binary for ossd_build_info.
+type Build struct{ Version, Revision, GoVersion string }
+
+// Reload reports the last config load for the reload gauges: whether it
+// was applied, and when.
+type Reload func() (ok bool, at time.Time)
+
+// AddProcess registers ossd_build_info for b, the config reload gauges
+// read from last at scrape time, and the standard Go runtime and process
+// collectors. The daemon calls it once; nothing is registered at package
+// initialisation, so a command that never serves metrics pays nothing.
+func (m *Metrics) AddProcess(b Build, last Reload) {
+	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "ossd_build_info", Help: "Always 1; the labels say which build is running.",
+	}, []string{"version", "revision", "goversion"})
+	info.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
+	ok := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ossd_config_last_reload_success", Help: "1 if the last load of the config file was applied, 0 if it was rejected (the previous config runs).",
+	}, func() float64 {
+		if applied, _ := last(); applied {
+			return 1
+		}
+		return 0
+	})
+	at := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ossd_config_last_reload_timestamp_seconds", Help: "Unix time of the last load of the config file, applied or rejected.",
+	}, func() float64 {
+		_, t := last()
+		if t.IsZero() {
+			return 0
+		}
+		return float64(t.UnixNano()) / 1e9
+	})
+	m.reg.MustRegister(info, ok, at, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 
 // Handler serves the metrics in the Prometheus text format.

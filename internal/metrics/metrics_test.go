@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,4 +92,27 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+func TestProcessMetrics(t *testing.T) {
+	m := metrics.New(func(ossd.Key) string { return "" }, func() map[string]float64 { return nil })
+	var ok atomic.Bool
+	ok.Store(true)
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	m.AddProcess(metrics.Build{Version: "v1.2.3", Revision: "abc123", GoVersion: "go1.26.8"}, func() (bool, time.Time) { return ok.Load(), at })
+	body := scrape(t, m)
+	for _, want := range []string{
+		`ossd_build_info{goversion="go1.26.8",revision="abc123",version="v1.2.3"} 1`,
+		"ossd_config_last_reload_success 1",
+		"ossd_config_last_reload_timestamp_seconds 1.893456e+09",
+		"go_goroutines ", "go_memstats_alloc_bytes ", "process_resident_memory_bytes ", "process_open_fds ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	ok.Store(false) // a rejected reload
+	if body := scrape(t, m); !strings.Contains(body, "ossd_config_last_reload_success 0") {
+		t.Errorf("after a rejected reload, scrape lacks ossd_config_last_reload_success 0")
+	}
 }

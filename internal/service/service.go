@@ -52,12 +52,13 @@ type table struct {
 
 // Service answers credential requests by role name.
 type Service struct {
-	ref   *refresher.Refresher
-	cache *cache.Cache
-	clock clock.Clock
-	log   *slog.Logger
-	roles atomic.Pointer[table]
-	audit *audit.Logger // nil: no audit log
+	ref     *refresher.Refresher
+	cache   *cache.Cache
+	clock   clock.Clock
+	log     *slog.Logger
+	roles   atomic.Pointer[table]
+	audit   *audit.Logger // nil: no audit log
+	hardMin time.Duration // see SetHardMinimum
 	// issued remembers audited issuances, so that a token handed again to
 	// the same process over the same listener is not audited again. It is
 	// read on every request, so hits take no lock; it is emptied when it
@@ -78,6 +79,11 @@ type issuance struct {
 
 // maxIssuances bounds the memory of which issuances were audited.
 const maxIssuances = 4096
+
+// SetHardMinimum tells s the refresher's hard minimum, below which a
+// cached token is not served: Status reports such a role as failing. Call
+// it before serving; without it only an expired token counts as failing.
+func (s *Service) SetHardMinimum(d time.Duration) { s.hardMin = d }
 
 // SetAudit makes s record issuances and denials in l. Call it before
 // serving.
@@ -264,10 +270,14 @@ var validSession = regexp.MustCompile(`^[A-Za-z0-9.@_-]{2,64}$`)
 
 // RoleStatus describes one configured role, without secrets.
 type RoleStatus struct {
-	Name        string    `json:"name"`
-	RoleARN     string    `json:"arn"`
-	SessionName string    `json:"session_name"`
-	State       string    `json:"state"`                 // "ok", "degraded", "failing", "pending", "per-caller"
+	Name        string `json:"name"`
+	RoleARN     string `json:"arn"`
+	SessionName string `json:"session_name"`
+	// State is "ok"; "degraded" (served, but below the floor or renewal is
+	// failing); "failing" (nothing can be served: no token with more than
+	// the hard minimum left); "pending" (not fetched yet); or "per-caller"
+	// (each caller's session is fetched on demand).
+	State       string    `json:"state"`
 	SessionPer  string    `json:"session_per,omitempty"` // set for a role whose sessions are per caller
 	AccessKeyID string    `json:"access_key_id,omitempty"`
 	Expiration  time.Time `json:"expiration,omitzero"`
@@ -275,6 +285,7 @@ type RoleStatus struct {
 	LastRefresh time.Time `json:"last_refresh,omitzero"`
 	NextRefresh time.Time `json:"next_refresh,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
+	ErrorCode   string    `json:"last_error_code,omitempty"` // the STS error code of LastError
 	Failures    int       `json:"failures"`
 	Served      int64     `json:"served"`
 }
@@ -296,14 +307,14 @@ func (s *Service) status(names []string) []RoleStatus {
 			// No one session to describe: each caller's is on demand.
 			st.State, st.SessionPer = "per-caller", string(r.SessionPer)
 		} else if e, ok := s.cache.Get(r.key); ok {
-			fillStatus(&st, e, now, s.clock.Mono(), s.ref.Floor())
+			fillStatus(&st, e, now, s.clock.Mono(), s.ref.Floor(), s.hardMin)
 		}
 		out = append(out, st)
 	}
 	return out
 }
 
-func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, mono, floor time.Duration) {
+func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, mono, floor, hardMin time.Duration) {
 	st.Served = e.Served()
 	cs := e.State()
 	if cs == nil {
@@ -312,7 +323,7 @@ func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, mono, floor time.
 	st.Failures = cs.Failures
 	next := cs.RefreshAt
 	if cs.Err != nil {
-		st.LastError = cs.Err.Error()
+		st.LastError, st.ErrorCode = cs.Err.Error(), ossd.ErrorCode(cs.Err)
 		next = cs.RetryAt
 	}
 	st.NextRefresh = now.Add(next - mono).UTC().Truncate(time.Second)
@@ -323,7 +334,7 @@ func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, mono, floor time.
 		st.ExpiresIn = cs.Remaining(now, mono).Round(time.Second).Seconds()
 	}
 	switch left := cs.Remaining(now, mono); {
-	case cs.FetchedAt.IsZero() || left <= 0:
+	case cs.FetchedAt.IsZero() || left <= hardMin: // the refresher hands out nothing this short
 		st.State = "failing"
 	case left <= floor || cs.Err != nil:
 		st.State = "degraded"

@@ -77,8 +77,18 @@ func TestStatus(t *testing.T) {
 	env.STS.SetFault(localsts.Fault{Code: "InternalError"})
 	env.Clock.Advance(50 * time.Minute) // 10 min left: below the floor
 	env.Ref.RefreshDue(ctx)
-	if st := env.Service.Status(); st[1].State != "degraded" || st[1].Failures == 0 {
+	if st := env.Service.Status(); st[1].State != "degraded" || st[1].Failures == 0 || st[1].ErrorCode != "InternalError" {
 		t.Errorf("reader during outage = %+v", st[1])
+	}
+	// 4 min left, below the 5 min hard minimum: the token is still valid
+	// but is never handed out, so the role is failing, not degraded.
+	env.Clock.Advance(6 * time.Minute)
+	env.Ref.RefreshDue(ctx)
+	if st := env.Service.Status(); st[1].State != "failing" || st[1].ExpiresIn <= 0 {
+		t.Errorf("reader below the hard minimum = %+v", st[1])
+	}
+	if _, err := env.Service.Credentials(ctx, "reader", ""); err == nil {
+		t.Error("a role reported failing handed out credentials")
 	}
 }
 

@@ -7,6 +7,7 @@ package sts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -57,6 +58,9 @@ func New(o Options) (*Client, error) {
 	}
 	if o.Conns <= 0 {
 		o.Conns = 8
+	}
+	if o.Source != nil {
+		o.Source = sourceProvider{o.Source}
 	}
 	c := &Client{pool: make(chan *conn, o.Conns), scheme: u.Scheme, timeout: o.Timeout, clock: clock.Or(o.Clock)}
 	for range o.Conns {
@@ -198,6 +202,10 @@ const maxMessage = 200
 // secret. The SDK's transport errors embed the whole signed URL, AccessKeyId
 // and SecurityToken included, so only the error's kind survives.
 func Sanitize(err error) error {
+	var se *SourceError
+	if errors.As(err, &se) {
+		return &ossd.STSError{Code: SourceErrorCode, Message: se.Error()}
+	}
 	switch e := err.(type) {
 	case *sdkerrors.ServerError:
 		return &ossd.STSError{Code: e.ErrorCode(), Message: serverMessage(e.Message()), RequestID: e.RequestId(), Status: e.HttpStatus()}

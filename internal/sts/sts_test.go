@@ -125,3 +125,30 @@ func TestBadEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceFailureNamesTheSource: with the default chain finding nothing,
+// the error names the source, not a network error of AssumeRole.
+func TestSourceFailureNamesTheSource(t *testing.T) {
+	for _, k := range []string{"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
+		"ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE", "ALIBABA_CLOUD_CREDENTIALS_URI",
+		"ALIBABA_CLOUD_PROFILE", "ALIBABA_CLOUD_CREDENTIALS_FILE", "ALIBABA_CLOUD_CONFIG_FILE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("HOME", t.TempDir())
+	// Never ask the real metadata address from the machine's namespace.
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	c, s, _ := setup(t, credentials.NewDefaultCredentialsProvider())
+	_, err := c.Fetch(context.Background(), params(s))
+	if err == nil {
+		t.Fatal("Fetch with an empty chain succeeded")
+	}
+	if got := ossd.ErrorCode(err); got != sts.SourceErrorCode {
+		t.Errorf("code = %q, want %q (err %v)", got, sts.SourceErrorCode, err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "source default: no credentials found in the chain") || strings.Contains(msg, "TransportError") || strings.Contains(msg, "network error") {
+		t.Errorf("error = %q, want it to name the source", msg)
+	}
+	if calls := s.Calls(); calls != 0 {
+		t.Errorf("STS calls = %d, want 0: the request never had credentials", calls)
+	}
+}

@@ -113,6 +113,7 @@ func New(t testing.TB, o Options, roles ...string) *Env {
 	e.Ref = refresher.New(refresher.Options{Fetcher: fetcher, Cache: c, Clock: clk, Log: log, Seed: 1, MaxQPS: o.MaxQPS, Observer: o.Observer, Timeout: o.Timeout})
 	fetcher.Bind(e.Ref)
 	e.Service = service.New(e.Ref, c, clk, log)
+	e.Service.SetHardMinimum(refresher.DefaultHardMin) // the refresher's, as serve wires it
 	t.Cleanup(func() { e.CheckLogs(o.Secret) })
 	return e
 }

@@ -1,0 +1,10 @@
+package compat
+
+import (
+	"testing"
+
+	"github.com/ossd/ossd/internal/needs"
+)
+
+// TestMain prints a line per group of skipped tests (internal/needs).
+func TestMain(m *testing.M) { needs.Main(m) }
