@@ -14,15 +14,23 @@ import (
 	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/logging"
 	"github.com/ossd/ossd/internal/preflight"
-	"github.com/ossd/ossd/internal/sts"
 )
 
 // swapFetcher lets a reload replace the STS client (a new source credential
-// or endpoint) under a running refresher.
-type swapFetcher struct{ p atomic.Pointer[sts.Client] }
+// or endpoint) under a running refresher. It tells issued, when set, which
+// STS issued each token (the token store keeps tokens with their source).
+type swapFetcher struct {
+	p      atomic.Pointer[upstream]
+	issued func(accessKeyID, fingerprint string) // nil: nobody asks; set before serving
+}
 
 func (f *swapFetcher) Fetch(ctx context.Context, p ossd.Params) (ossd.Credentials, error) {
-	return f.p.Load().Fetch(ctx, p)
+	u := f.p.Load()
+	c, err := u.Fetch(ctx, p)
+	if err == nil && f.issued != nil {
+		f.issued(c.AccessKeyID, u.fingerprint)
+	}
+	return c, err
 }
 
 // FetchWith makes a chained call (source_role) through the current client.
