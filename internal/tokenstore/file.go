@@ -45,14 +45,17 @@ func readPrivate(path string, euid int, limit int64) ([]byte, error) {
 	case st.Size > limit:
 		return nil, fmt.Errorf("%w: %s has %d bytes, more than the %d a token file may have", ErrUntrusted, path, st.Size, limit)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
+	// One read of the size fstat gave, and one byte more to notice a file
+	// that grows meanwhile: Save replaces the file, never writes into it.
+	data := make([]byte, st.Size+1)
+	n, err := io.ReadFull(f, data)
+	switch {
+	case err == nil:
+		return nil, fmt.Errorf("%w: %s grew while read", ErrUntrusted, path)
+	case !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: %s grew past %d bytes while read", ErrUntrusted, path, limit)
-	}
-	return data, nil
+	return data[:n], nil
 }
 
 // writeAtomic replaces dir/name with data: a new 0600 file in dir, synced,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/logtest"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/internal/testenv"
@@ -64,17 +64,22 @@ func refusals() []refusal {
 		}, want: "more than the", warn: true},
 		{name: "garbage", tamper: rewrite(func([]byte) []byte { return []byte(rand.Text() + rand.Text()) }), want: "not a valid token file", warn: true},
 		{name: "truncated", tamper: rewrite(func(b []byte) []byte { return b[:len(b)/2] }), want: "not a valid token file", warn: true},
-		{name: "trailing data", tamper: rewrite(func(b []byte) []byte { return append(b, "{}"...) }), want: "data after the end", warn: true},
-		{name: "wrong version", tamper: editJSON(func(m map[string]any) { m["version"] = 2 }), want: "version 2, want 1", warn: true},
-		{name: "unknown field", tamper: editJSON(func(m map[string]any) { m["extra"] = true }), want: "an unknown field", warn: true},
-		{name: "entry without credentials", tamper: editEntry(func(e map[string]any) { delete(e, "security_token") }), want: "incomplete credentials", warn: true},
+		{name: "trailing data", tamper: rewrite(func(b []byte) []byte { return append(b, "end 0\n"...) }), want: "end line does not match", warn: true},
+		{name: "wrong count", tamper: rewrite(func(b []byte) []byte { return bytes.Replace(b, []byte("\nend 1\n"), []byte("\nend 2\n"), 1) }), want: "end line does not match", warn: true},
+		{name: "wrong version", tamper: rewrite(func(b []byte) []byte {
+			return bytes.Replace(b, []byte("ossd-tokens 1\n"), []byte("ossd-tokens 2\n"), 1)
+		}), want: "another version than 1", warn: true},
+		{name: "extra field", tamper: editEntry(func(f [][]byte) [][]byte { return append(f, []byte("x")) }), want: "13 fields, want 12", warn: true},
+		{name: "entry without credentials", tamper: editEntry(func(f [][]byte) [][]byte { f[8] = nil; return f }), want: "incomplete credentials", warn: true},
+		{name: "control character", tamper: editEntry(func(f [][]byte) [][]byte { f[7] = append(f[7], '\r'); return f }), want: "a space or a control character", warn: true},
 		{name: "changed duration", roles: longer, want: "matches no configured role"},
 		{name: "changed policy", roles: policy, want: "matches no configured role"},
 		{name: "another STS", fp: tokenstore.Fingerprint("https://sts.cn-shanghai.aliyuncs.com", "cn-shanghai", "access_key:"+testenv.KeyID), want: "another STS"},
 		{name: "too little left", before: func(e *testenv.Env) { e.Clock.Advance(44 * time.Minute) }, want: "no more than the floor"},
 		{name: "issued later than now", before: func(e *testenv.Env) { e.Clock.StepWall(-time.Hour) }, want: "after now"},
-		{name: "lives longer than requested", tamper: editEntry(func(e map[string]any) {
-			e["expiration"] = testenv.Epoch.Add(3 * time.Hour).Format(time.RFC3339)
+		{name: "lives longer than requested", tamper: editEntry(func(f [][]byte) [][]byte {
+			f[10] = []byte(testenv.Epoch.Add(3 * time.Hour).Format(ossd.TimeLayout))
+			return f
 		}), want: "longer than the 1h0m0s requested"},
 	}
 }
@@ -153,25 +158,15 @@ func rewrite(change func([]byte) []byte) func(*testing.T, string) {
 	}
 }
 
-func editJSON(change func(map[string]any)) func(*testing.T, string) {
+// editEntry changes the tab-separated fields of every entry line.
+func editEntry(change func([][]byte) [][]byte) func(*testing.T, string) {
 	return rewrite(func(b []byte) []byte {
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(err) // the file was just written by Save
+		lines := bytes.Split(b, []byte("\n"))
+		for i, l := range lines {
+			if f := bytes.Split(l, []byte("\t")); len(f) > 1 {
+				lines[i] = bytes.Join(change(f), []byte("\t"))
+			}
 		}
-		change(m)
-		out, err := json.Marshal(m)
-		if err != nil {
-			panic(err)
-		}
-		return out
-	})
-}
-
-func editEntry(change func(map[string]any)) func(*testing.T, string) {
-	return editJSON(func(m map[string]any) {
-		for _, e := range m["entries"].([]any) {
-			change(e.(map[string]any))
-		}
+		return bytes.Join(lines, []byte("\n"))
 	})
 }

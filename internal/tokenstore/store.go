@@ -3,10 +3,10 @@ package tokenstore
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -21,8 +21,8 @@ import (
 const FileName = "tokens.json"
 
 // MaxFileSize bounds the state file: a larger one is not read, and Save
-// leaves out on-demand sessions that would not fit. An entry takes about
-// 1.5 KB, so the default server.max_sessions (10,000) fits many times.
+// leaves out on-demand sessions that would not fit. A token takes about
+// 1.5 KB, so the default server.max_sessions (10,000) fits four times.
 const MaxFileSize = 64 << 20
 
 // ErrNotInMemory is returned for a runtime directory on persistent
@@ -157,37 +157,47 @@ func (s *Store) Save() error {
 
 // encode renders the file at wall time now and reports how many tokens
 // did not fit in MaxFileSize. It forgets the sources of tokens no longer
-// cached.
+// cached. Fetches record sources meanwhile: the lock is held only to copy
+// and to prune.
 func (s *Store) encode(now time.Time) (data []byte, left int) {
-	data = fmt.Appendf(nil, `{"version":%d,"saved":%q,"entries":[`, Version, now.UTC().Format(ossd.TimeLayout))
-	const tail = "]}\n"
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	live := make(map[string]string, len(s.issuedBy))
-	n := 0
+	sources := maps.Clone(s.issuedBy)
+	s.mu.Unlock()
+	live := make(map[string]bool, len(sources))
+	var kept []entry
+	size := 128 // the header and the trailer
 	for _, e := range s.o.Cache.Entries() {
 		st := e.State()
 		if st == nil || !st.Creds.Valid(now, s.o.Floor) {
 			continue
 		}
-		fp, ok := s.issuedBy[st.Creds.AccessKeyID]
+		fp, ok := sources[st.Creds.AccessKeyID]
 		if !ok {
 			continue
 		}
-		live[st.Creds.AccessKeyID] = fp
-		b, err := json.Marshal(newEntry(e.Key, e.Pinned(), fp, st.Creds))
-		if err != nil || len(data)+len(b)+1+len(tail) > MaxFileSize {
-			left++ // marshalling strings and times cannot fail; this is the size bound
+		live[st.Creds.AccessKeyID] = true
+		ent := newEntry(e.Key, e.Pinned(), fp, st.Creds)
+		// An entry the format cannot hold (never from STS) is left out, as
+		// is one past the size bound.
+		if ent.check() != "" || size+lineLen(ent) > MaxFileSize {
+			left++
 			continue
 		}
-		if n > 0 {
-			data = append(data, ',')
-		}
-		data = append(data, b...)
-		n++
+		kept = append(kept, ent)
+		size += lineLen(ent)
 	}
-	s.issuedBy = live
-	return append(data, tail...), left
+	data = appendHeader(make([]byte, 0, size), now)
+	for _, ent := range kept {
+		data = appendEntry(data, ent)
+	}
+	s.mu.Lock()
+	for id := range sources {
+		if !live[id] {
+			delete(s.issuedBy, id)
+		}
+	}
+	s.mu.Unlock()
+	return appendTrailer(data, len(kept)), left
 }
 
 func (s *Store) warnFull(left int) {
@@ -195,6 +205,6 @@ func (s *Store) warnFull(left int) {
 	defer s.mu.Unlock()
 	if !s.fullWarned {
 		s.fullWarned = true
-		s.log.Warn("token file full: some on-demand sessions are not kept across a restart", "file", s.path, "left_out", left, "max_bytes", MaxFileSize)
+		s.log.Warn("some tokens are not kept across a restart: the token file is full, or a value has a space or a control character", "file", s.path, "left_out", left, "max_bytes", MaxFileSize)
 	}
 }
