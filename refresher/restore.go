@@ -22,8 +22,8 @@ const issueSlack = time.Minute
 // Restore installs c, a token issued for p before the daemon last
 // restarted, as the state of p's entry (pinned, or on demand), as if it had
 // been fetched now. Its remaining life is judged by the wall clock at the
-// time of the call, and its renewal is scheduled by the same rule as after
-// a fetch. The caller has matched p to the running config; Restore checks
+// time of the call, and never taken for more than p.Duration after its
+// LastUpdated; its renewal is scheduled by the same rule as after a fetch. The caller has matched p to the running config; Restore checks
 // the token itself and returns an error wrapping [ErrNotRestorable],
 // installing nothing, when c is incomplete, has no more than the floor
 // left, was issued in the future (the wall clock stepped back), claims
@@ -46,8 +46,14 @@ func (r *Refresher) Restore(p ossd.Params, c ossd.Credentials, pinned bool) erro
 	if e.State() != nil {
 		return fmt.Errorf("%w: the entry already holds a token", ErrNotRestorable)
 	}
-	life := c.Expiration.Sub(now)
-	e.SetState(&State{Creds: c, FetchedAt: now, Fetched: mono, RefreshAt: mono + r.refreshIn(life), LastAttempt: mono})
+	st := &State{Creds: c, FetchedAt: now, Fetched: mono, LastAttempt: mono,
+		// As after a fetch, never believe more life than was asked for,
+		// here counted from the token's issue by the wall clock: what is
+		// left of it is the most the monotonic clock will allow.
+		Deadline: mono + c.LastUpdated.Add(p.Duration).Sub(now)}
+	st.RefreshAt = mono + r.refreshIn(st.Remaining(now, mono))
+	e.SetState(st)
+	r.o.Cache.Schedule(e, st.RefreshAt)
 	r.notify()
 	return nil
 }
@@ -62,9 +68,9 @@ func (r *Refresher) restorable(p ossd.Params, c ossd.Credentials, now time.Time)
 	case c.Expiration.Sub(c.LastUpdated) > p.Duration+issueSlack:
 		return fmt.Errorf("%w: lives %s from its issue, longer than the %s requested", ErrNotRestorable,
 			c.Expiration.Sub(c.LastUpdated).Round(time.Second), p.Duration)
-	case !c.Valid(now, r.o.Floor):
-		return fmt.Errorf("%w: %s left, no more than the floor (%s)", ErrNotRestorable,
-			c.Expiration.Sub(now).Round(time.Second), r.o.Floor)
+	case !c.Valid(now, r.o.Floor) || c.LastUpdated.Add(p.Duration).Sub(now) <= r.o.Floor:
+		left := min(c.Expiration.Sub(now), c.LastUpdated.Add(p.Duration).Sub(now))
+		return fmt.Errorf("%w: %s left, no more than the floor (%s)", ErrNotRestorable, left.Round(time.Second), r.o.Floor)
 	}
 	return nil
 }

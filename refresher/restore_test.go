@@ -41,8 +41,8 @@ func TestRestoredTokenIsServedWithoutACall(t *testing.T) {
 }
 
 // TestRestoredTokenIsRenewedOnSchedule: the restored token is renewed by
-// the rule of a fetch, judged on the life it has left (40 min): at about
-// half of it, and before the floor.
+// the rule of a fetch, judged on the life it has left (40 min), before the
+// floor.
 func TestRestoredTokenIsRenewedOnSchedule(t *testing.T) {
 	p := roleParams("reader")
 	c := kept(t, p)
@@ -53,10 +53,11 @@ func TestRestoredTokenIsRenewedOnSchedule(t *testing.T) {
 	}
 	ctx := context.Background()
 	next := e.Ref.RefreshDue(ctx) - e.Clock.Mono()
-	// 40 min left: half of it ±4 min (a tenth), capped at 40 - 16 (the
-	// floor) - 2 (a twentieth).
-	if next < 16*time.Minute || next > 22*time.Minute {
-		t.Errorf("renewal due in %v, want 16m..22m", next)
+	// 40 min left: due by the rule of a fetch, which is never later than a
+	// twentieth of the life before the floor (40 - 16 - 2 min), and not at
+	// once: the token is good.
+	if next <= 0 || next > 22*time.Minute {
+		t.Errorf("renewal due in %v, want within (0, 22m]", next)
 	}
 	e.Clock.Advance(next)
 	e.Ref.RefreshDue(ctx)
@@ -136,5 +137,23 @@ func TestRestoredSessionIsOnDemand(t *testing.T) {
 	e.Ref.RefreshDue(context.Background())
 	if calls := e.STS.Calls(); calls != 0 {
 		t.Errorf("AssumeRole calls for an unused restored session = %d, want 0", calls)
+	}
+}
+
+// TestRestoredLifeNeverExceedsTheDuration: a token whose Expiration is a
+// little later than its duration allows (STS's clock ahead of ours) is
+// restored, but taken to last only its duration from its LastUpdated.
+func TestRestoredLifeNeverExceedsTheDuration(t *testing.T) {
+	p := roleParams("reader")
+	c := kept(t, p)
+	c.Expiration = c.LastUpdated.Add(p.Duration + 30*time.Second)
+	e := newEnv(t, testKeySecret, "reader")
+	e.Clock.Advance(20 * time.Minute)
+	if err := e.Ref.Restore(p, c, true); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	en, _ := e.Cache.Get(p.Key())
+	if got, want := en.State().Remaining(e.Clock.Now(), e.Clock.Mono()), 40*time.Minute; got != want {
+		t.Errorf("Remaining = %v, want %v (the duration from LastUpdated)", got, want)
 	}
 }
