@@ -20,8 +20,9 @@ const Version = 1
 //
 //	ossd-tokens 1
 //	saved 2030-01-01T00:00:00Z
-//	<12 fields separated by tabs>     one line per token: pinned (0 or 1), role ARN,
-//	                                  session name, policy digest, external id, STS
+//	<13 fields separated by tabs>     one line per token: pinned (0 or 1), role ARN,
+//	                                  session name, policy digest, external id, the
+//	                                  digest of the signing role (via), STS
 //	                                  fingerprint, AccessKeyId, AccessKeySecret,
 //	                                  SecurityToken, duration in seconds, expiration,
 //	                                  issue time (LastUpdated)
@@ -32,7 +33,7 @@ const Version = 1
 // truncated file.
 const (
 	header    = "ossd-tokens"
-	nFields   = 12
+	nFields   = 13
 	separator = '\t'
 )
 
@@ -45,6 +46,7 @@ type entry struct {
 	PolicyDigest    string
 	DurationSeconds int64
 	ExternalID      string
+	Via             string // ossd.Key.Via: who signed the AssumeRole
 	STS             string // Fingerprint of the issuing STS
 	AccessKeyID     string
 	AccessKeySecret string
@@ -56,7 +58,7 @@ type entry struct {
 func newEntry(k ossd.Key, pinned bool, fp string, c ossd.Credentials) entry {
 	return entry{
 		Pinned: pinned, RoleARN: k.RoleARN, SessionName: k.SessionName, PolicyDigest: k.PolicyDigest,
-		DurationSeconds: int64(k.Duration / time.Second), ExternalID: k.ExternalID, STS: fp,
+		DurationSeconds: int64(k.Duration / time.Second), ExternalID: k.ExternalID, Via: k.Via, STS: fp,
 		AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret.Reveal(), SecurityToken: c.SecurityToken.Reveal(),
 		Expiration: c.Expiration.UTC(), LastUpdated: c.LastUpdated.UTC(),
 	}
@@ -64,7 +66,7 @@ func newEntry(k ossd.Key, pinned bool, fp string, c ossd.Credentials) entry {
 
 func (e entry) key() ossd.Key {
 	return ossd.Key{RoleARN: e.RoleARN, SessionName: e.SessionName, PolicyDigest: e.PolicyDigest,
-		Duration: time.Duration(e.DurationSeconds) * time.Second, ExternalID: e.ExternalID}
+		Duration: time.Duration(e.DurationSeconds) * time.Second, ExternalID: e.ExternalID, Via: e.Via}
 }
 
 func (e entry) creds() ossd.Credentials {
@@ -75,7 +77,7 @@ func (e entry) creds() ossd.Credentials {
 // texts returns e's text fields in file order: all but the pinned flag
 // (first), the duration and the two times (last).
 func (e entry) texts() []string {
-	return []string{e.RoleARN, e.SessionName, e.PolicyDigest, e.ExternalID, e.STS, e.AccessKeyID, e.AccessKeySecret, e.SecurityToken}
+	return []string{e.RoleARN, e.SessionName, e.PolicyDigest, e.ExternalID, e.Via, e.STS, e.AccessKeyID, e.AccessKeySecret, e.SecurityToken}
 }
 
 // maxDurationSeconds is STS's longest session, 12 h.
@@ -200,8 +202,8 @@ func parseEntry(line []byte) (entry, string) {
 		return entry{}, fmt.Sprintf("%d fields, want %d", len(f), nFields)
 	}
 	e := entry{
-		RoleARN: string(f[1]), SessionName: string(f[2]), PolicyDigest: string(f[3]), ExternalID: string(f[4]),
-		STS: string(f[5]), AccessKeyID: string(f[6]), AccessKeySecret: string(f[7]), SecurityToken: string(f[8]),
+		RoleARN: string(f[1]), SessionName: string(f[2]), PolicyDigest: string(f[3]), ExternalID: string(f[4]), Via: string(f[5]),
+		STS: string(f[6]), AccessKeyID: string(f[7]), AccessKeySecret: string(f[8]), SecurityToken: string(f[9]),
 	}
 	switch string(f[0]) {
 	case "1":
@@ -211,13 +213,13 @@ func parseEntry(line []byte) (entry, string) {
 		return entry{}, "the pinned flag is not 0 or 1"
 	}
 	var err error
-	if e.DurationSeconds, err = strconv.ParseInt(string(f[9]), 10, 64); err != nil {
+	if e.DurationSeconds, err = strconv.ParseInt(string(f[10]), 10, 64); err != nil {
 		return entry{}, "the duration is not a number"
 	}
-	if e.Expiration, err = time.Parse(ossd.TimeLayout, string(f[10])); err != nil {
+	if e.Expiration, err = time.Parse(ossd.TimeLayout, string(f[11])); err != nil {
 		return entry{}, "the expiration is not a time"
 	}
-	if e.LastUpdated, err = time.Parse(ossd.TimeLayout, string(f[11])); err != nil {
+	if e.LastUpdated, err = time.Parse(ossd.TimeLayout, string(f[12])); err != nil {
 		return entry{}, "the issue time is not a time"
 	}
 	return e, ""

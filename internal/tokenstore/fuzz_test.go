@@ -25,7 +25,7 @@ func FuzzDecode(f *testing.F) {
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := ossd.Credentials{AccessKeyID: "STS.id", AccessKeySecret: "the-secret", SecurityToken: "CAIS+token/=", Expiration: at.Add(time.Hour), LastUpdated: at}
 	p := ossd.Params{RoleARN: "acs:ram::1:role/r", SessionName: "ossd-r", Duration: time.Hour, Policy: `{"Version":"1"}`, ExternalID: "ext"}
-	q := ossd.Params{RoleARN: "acs:ram::1:role/q", SessionName: "ossd-q-job", Duration: 2 * time.Hour}
+	q := ossd.Params{RoleARN: "acs:ram::1:role/q", SessionName: "ossd-q-job", Duration: 2 * time.Hour, Via: &p}
 	good := encodeAll([]entry{newEntry(p.Key(), true, "fp", c), newEntry(q.Key(), false, "fp", c)})
 	for _, seed := range []string{string(good), string(encodeAll(nil)), "", "ossd-tokens 1\n", "ossd-tokens 2\nsaved x\nend 0\n",
 		"ossd-tokens 1\nsaved x\nend 1\n", "ossd-tokens 1\nsaved x\n1\t\t\t\t\t\t\t\t\t\t\t\nend 1\n", "{}", string(good[:len(good)/2]),

@@ -58,10 +58,12 @@ func (s *Store) Load(roles []ossd.Params, r Restorer) int {
 
 // read checks the directory and the file and parses it.
 func (s *Store) read() ([]entry, error) {
-	if err := s.checkDir(); err != nil {
+	d, err := s.openDir()
+	if err != nil {
 		return nil, err
 	}
-	data, err := readPrivate(s.path, s.euid, MaxFileSize)
+	defer d.Close() // O_PATH: nothing to flush
+	data, err := readPrivate(d, FileName, MaxFileSize)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +76,7 @@ func (s *Store) admit(m matcher, e entry, sessions int) (p ossd.Params, pinned b
 	p, pinned, ok := m.match(e.key())
 	switch {
 	case !ok:
-		return p, false, "matches no configured role: its role, session name, policy, duration or external id changed"
+		return p, false, "matches no configured role: its role, session name, policy, duration, external id or source role changed"
 	case e.STS != s.o.Fingerprint:
 		return p, false, "issued through another STS endpoint, region or source credential"
 	case !pinned && sessions >= s.o.MaxSessions:

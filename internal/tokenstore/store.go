@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -15,10 +14,11 @@ import (
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/cache"
 	"github.com/ossd/ossd/internal/clock"
+	"github.com/ossd/ossd/internal/safepath"
 )
 
 // FileName is the name of the state file in the runtime directory.
-const FileName = "tokens.json"
+const FileName = "tokens"
 
 // MaxFileSize bounds the state file: a larger one is not read, and Save
 // leaves out on-demand sessions that would not fit. A token takes about
@@ -49,7 +49,6 @@ type Options struct {
 type Store struct {
 	o        Options
 	path     string
-	euid     int
 	clock    clock.Clock
 	log      *slog.Logger
 	inMemory func(dir string) (bool, error)
@@ -79,14 +78,15 @@ func Fingerprint(endpoint, region, source string) string {
 
 // Open prepares o.Dir (created 0700 if missing) for the state file. It
 // refuses, with an error that says why, a directory on persistent storage
-// ([ErrNotInMemory]) and one that others could write to ([ErrUntrusted]);
-// the daemon then runs without keeping tokens.
+// ([ErrNotInMemory]) and one on a path that others could change
+// ([ErrUntrusted], the [safepath] rule); the daemon then runs without
+// keeping tokens.
 func Open(o Options) (*Store, error) {
 	if o.Dir == "" || !filepath.IsAbs(o.Dir) || o.Cache == nil {
 		return nil, fmt.Errorf("token store: want an absolute directory and a cache, got %q", o.Dir)
 	}
 	s := &Store{
-		o: o, path: filepath.Join(o.Dir, FileName), euid: os.Geteuid(), clock: clock.Or(o.Clock), log: o.Log,
+		o: o, path: filepath.Join(o.Dir, FileName), clock: clock.Or(o.Clock), log: o.Log,
 		inMemory: o.inMemory, kick: make(chan struct{}, 1), issuedBy: make(map[string]string),
 	}
 	if s.log == nil {
@@ -95,29 +95,41 @@ func Open(o Options) (*Store, error) {
 	if s.inMemory == nil {
 		s.inMemory = InMemory
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+	d, err := safepath.Default().MkdirAll(o.Dir)
+	if err != nil {
+		if errors.Is(err, safepath.ErrUnsafe) {
+			err = fmt.Errorf("%w: %w", ErrUntrusted, err)
+		}
 		return nil, fmt.Errorf("token store: %w", err)
 	}
-	if err := s.checkDir(); err != nil {
+	d.Close() // O_PATH: nothing to flush
+	if d, err = s.openDir(); err != nil {
 		return nil, err
 	}
+	d.Close()
 	return s, nil
 }
 
-// checkDir checks, before every read and write, that the directory is
-// private enough and in memory.
-func (s *Store) checkDir() error {
-	if err := checkDir(s.o.Dir, s.euid); err != nil {
-		return fmt.Errorf("token store: %w", err)
+// openDir checks, before every read and write, the directory and every
+// directory above it (the [safepath] rule: only root or ossd can change
+// them), and that it is in memory. The caller closes the Dir.
+func (s *Store) openDir() (*safepath.Dir, error) {
+	d, err := safepath.Default().OpenDir(s.o.Dir)
+	if errors.Is(err, safepath.ErrUnsafe) {
+		return nil, fmt.Errorf("token store: %w: %w", ErrUntrusted, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("token store: %w", err)
 	}
 	mem, err := s.inMemory(s.o.Dir)
+	if err == nil && !mem {
+		err = fmt.Errorf("%s: %w", s.o.Dir, ErrNotInMemory)
+	}
 	if err != nil {
-		return fmt.Errorf("token store: %w", err)
+		d.Close() // O_PATH: nothing to flush
+		return nil, fmt.Errorf("token store: %w", err)
 	}
-	if !mem {
-		return fmt.Errorf("token store: %s: %w", s.o.Dir, ErrNotInMemory)
-	}
-	return nil
+	return d, nil
 }
 
 // Path returns the state file's path.
@@ -142,9 +154,11 @@ func (s *Store) Issued(id, fp string) {
 func (s *Store) Save() error {
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
-	if err := s.checkDir(); err != nil {
+	d, err := s.openDir()
+	if err != nil {
 		return err
 	}
+	d.Close() // O_PATH: nothing to flush; the path passed, and only root or ossd can change it
 	data, left := s.encode(s.clock.Now())
 	if left > 0 {
 		s.warnFull(left)

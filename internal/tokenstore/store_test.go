@@ -72,7 +72,7 @@ func nextRun(t *testing.T, dir, fingerprint string, roles []service.Role, before
 	for i, r := range roles {
 		names, ps[i] = append(names, r.Name), r.Params
 	}
-	e := testenv.New(t, testenv.Options{}, names...)
+	e := testenv.New(t, testenv.Options{}, append(names, "writer")...) // writer: a source role
 	if before != nil {
 		before(e)
 	}
