@@ -27,15 +27,22 @@ type swapFetcher struct {
 func (f *swapFetcher) Fetch(ctx context.Context, p ossd.Params) (ossd.Credentials, error) {
 	u := f.p.Load()
 	c, err := u.Fetch(ctx, p)
-	if err == nil && f.issued != nil {
-		f.issued(c.AccessKeyID, u.fingerprint)
-	}
-	return c, err
+	return c, f.record(u, c, err)
 }
 
 // FetchWith makes a chained call (source_role) through the current client.
 func (f *swapFetcher) FetchWith(ctx context.Context, by ossd.Credentials, p ossd.Params) (ossd.Credentials, error) {
-	return f.p.Load().FetchWith(ctx, by, p)
+	u := f.p.Load()
+	c, err := u.FetchWith(ctx, by, p)
+	return c, f.record(u, c, err)
+}
+
+// record tells issued that u issued c, and returns err.
+func (f *swapFetcher) record(u *upstream, c ossd.Credentials, err error) error {
+	if err == nil && f.issued != nil {
+		f.issued(c.AccessKeyID, u.fingerprint)
+	}
+	return err
 }
 
 // startReload reloads the config when its file changes (watched through its

@@ -180,7 +180,7 @@ func TestKeptTokensNotTrusted(t *testing.T) {
 		want   string // in its log
 	}{
 		{"changed duration", func(e *keepEnv, _ string) { e.config("2h") }, 1, "matches no configured role"},
-		{"group-readable file", func(_ *keepEnv, f string) { os.Chmod(f, 0o640) }, 2, "has mode 0640"},
+		{"group-readable file", func(_ *keepEnv, f string) { os.Chmod(f, 0o640) }, 2, "mode 0640) has permission bits for group or others"},
 		{"garbage", func(_ *keepEnv, f string) { os.WriteFile(f, []byte("{\"version\":1,"), 0o600) }, 2, "not a valid token file"},
 	}
 	for _, tc := range tests {
@@ -253,4 +253,35 @@ func TestOtherUserCannotReadKeptTokens(t *testing.T) {
 		t.Errorf("uid 4802 read %s", file)
 	}
 	logtest.NoSecrets(t, "what uid 4802 read", string(out), e.issuedSecrets()...)
+}
+
+// TestRestartKeepsChainedRoles: a role assumed through its source_role is
+// kept with the key that names its signer, and comes back with it.
+func TestRestartKeepsChainedRoles(t *testing.T) {
+	run := testenv.RuntimeDir(t)
+	if mem, err := tokenstore.InMemory(run); err != nil || !mem {
+		t.Skipf("no tmpfs for the runtime directory (%s)", run)
+	}
+	t.Setenv(paths.EnvRuntimeDirectory, run)
+	t.Setenv("HTTP_PROXY", "")
+	s, endpoint := testenv.StartSTS(t, "hub", "app")
+	path := writeConfig(t, stsConfig(endpoint, hubAndApp("")))
+	start := func() (*daemon, string) {
+		sock := testenv.SocketPath(t)
+		d := startDaemon(t, sock, "serve", "--config", path, "--socket", sock)
+		status, body := get(t, sock, "/v1/credentials/app")
+		return d, accessKeyID(t, fmt.Sprint(status, " ", body))
+	}
+	first, before := start()
+	first.Stop(t)
+	calls := s.Calls()
+	second, after := start()
+	if after != before {
+		t.Errorf("app after the restart: %s, want the kept %s", after, before)
+	}
+	if got := s.Calls() - calls; got != 0 {
+		t.Errorf("second start made %d AssumeRole calls, want 0", got)
+	}
+	second.Stop(t)
+	(&keepEnv{t: t, sts: s}).noSecrets(first, second)
 }
