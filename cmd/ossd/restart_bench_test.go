@@ -100,13 +100,11 @@ func newRestartRig(b *testing.B, n int) *restartRig {
 	}
 	b.Cleanup(func() { os.RemoveAll(dir) })
 	r.sock, r.cfg = filepath.Join(dir, "ossd.sock"), filepath.Join(dir, "ossd.toml")
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "[source]\ntype = \"access_key\"\naccess_key_id = %q\naccess_key_secret = %q\n", testenv.KeyID, testenv.KeySecret)
-	fmt.Fprintf(&cfg, "[sts]\nregion = \"cn-hangzhou\"\nendpoint = %q\n[log]\nlevel = \"warn\"\n", endpoint)
+	var roles strings.Builder
 	for _, role := range r.roles {
-		fmt.Fprintf(&cfg, "[[role]]\nname = %q\narn = %q\n", role, testenv.Params(role).RoleARN)
+		fmt.Fprintf(&roles, "[[role]]\nname = %q\narn = %q\n", role, testenv.Params(role).RoleARN)
 	}
-	if err := os.WriteFile(r.cfg, []byte(cfg.String()), 0o600); err != nil {
+	if err := os.WriteFile(r.cfg, []byte(stsConfig(endpoint, "[log]\nlevel = \"warn\"\n"+roles.String())), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	ln, err := net.Listen("unix", r.sock)

@@ -24,7 +24,7 @@ type keepEnv struct {
 	t        *testing.T
 	sts      *localsts.Server
 	endpoint string
-	dir      string // config and source secret
+	dir      string // the config
 	run      string // $RUNTIME_DIRECTORY
 }
 
@@ -44,9 +44,6 @@ func newKeepEnvAt(t *testing.T, run string) *keepEnv {
 	t.Setenv("HTTP_PROXY", "")
 	s, endpoint := testenv.StartSTS(t, "reader", "writer")
 	e := &keepEnv{t: t, sts: s, endpoint: endpoint, dir: t.TempDir(), run: run}
-	if err := os.WriteFile(filepath.Join(e.dir, "secret"), []byte(testenv.KeySecret), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	e.config("1h")
 	return e
 }
@@ -54,23 +51,8 @@ func newKeepEnvAt(t *testing.T, run string) *keepEnv {
 // config writes the config: roles reader and writer, reader's session
 // lasting readerDuration.
 func (e *keepEnv) config(readerDuration string) {
-	cfg := fmt.Sprintf(`[source]
-type = "access_key"
-access_key_id = %q
-access_key_secret_file = "secret"
-[sts]
-region = "cn-hangzhou"
-endpoint = %q
-[log]
-level = "debug"
-[[role]]
-name = "reader"
-arn = %q
-duration = %q
-[[role]]
-name = "writer"
-arn = %q
-`, testenv.KeyID, e.endpoint, testenv.Params("reader").RoleARN, readerDuration, testenv.Params("writer").RoleARN)
+	cfg := stsConfig(e.endpoint, fmt.Sprintf("[log]\nlevel = \"debug\"\n[[role]]\nname = \"reader\"\narn = %q\nduration = %q\n[[role]]\nname = \"writer\"\narn = %q\n",
+		testenv.Params("reader").RoleARN, readerDuration, testenv.Params("writer").RoleARN))
 	if err := os.WriteFile(filepath.Join(e.dir, "ossd.toml"), []byte(cfg), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
