@@ -26,10 +26,10 @@ type proc struct {
 }
 
 // startProc starts bin with args and the environment without proxies (the
-// children talk to loopback only). Its standard error goes to the file
+// children talk to loopback only), plus env. Its standard error goes to the file
 // stderrPath: a daemon under load writes an audit line per request, which
 // this process must neither hold in memory nor spend CPU reading.
-func startProc(bin string, args []string, stdin io.Reader, stderrPath string) (*proc, error) {
+func startProc(bin string, args []string, stdin io.Reader, stderrPath string, env ...string) (*proc, error) {
 	f, err := os.OpenFile(stderrPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
@@ -38,6 +38,7 @@ func startProc(bin string, args []string, stdin io.Reader, stderrPath string) (*
 	p := &proc{cmd: exec.Command(bin, args...), stdout: new(syncBuffer), stderr: tail(stderrPath), done: make(chan struct{})}
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = stdin, p.stdout, f
 	p.cmd.Env = append(os.Environ(), "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=", "NO_PROXY=", "no_proxy=")
+	p.cmd.Env = append(p.cmd.Env, env...)
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}

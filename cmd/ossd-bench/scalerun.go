@@ -34,7 +34,9 @@ func (e *stsEnv) startOnce(ctx context.Context, bin, dir string, sc scenario, se
 	clk := clock.Real{}
 	calls, since := e.sts.Calls(), clk.Now()
 	t0 := clk.Mono()
-	p, err := startProc(bin, []string{"serve", "--config", cfg}, nil, filepath.Join(dir, "ossd.stderr"))
+	// A runtime directory of its own: each start is cold, with no tokens
+	// kept by the one before.
+	p, err := startProc(bin, []string{"serve", "--config", cfg}, nil, filepath.Join(dir, "ossd.stderr"), "RUNTIME_DIRECTORY="+dir)
 	if err != nil {
 		return start{}, err
 	}

@@ -14,20 +14,35 @@ import (
 	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/logging"
 	"github.com/ossd/ossd/internal/preflight"
-	"github.com/ossd/ossd/internal/sts"
 )
 
 // swapFetcher lets a reload replace the STS client (a new source credential
-// or endpoint) under a running refresher.
-type swapFetcher struct{ p atomic.Pointer[sts.Client] }
+// or endpoint) under a running refresher. It tells issued, when set, which
+// STS issued each token (the token store keeps tokens with their source).
+type swapFetcher struct {
+	p      atomic.Pointer[upstream]
+	issued func(accessKeyID, fingerprint string) // nil: nobody asks; set before serving
+}
 
 func (f *swapFetcher) Fetch(ctx context.Context, p ossd.Params) (ossd.Credentials, error) {
-	return f.p.Load().Fetch(ctx, p)
+	u := f.p.Load()
+	c, err := u.Fetch(ctx, p)
+	return c, f.record(u, c, err)
 }
 
 // FetchWith makes a chained call (source_role) through the current client.
 func (f *swapFetcher) FetchWith(ctx context.Context, by ossd.Credentials, p ossd.Params) (ossd.Credentials, error) {
-	return f.p.Load().FetchWith(ctx, by, p)
+	u := f.p.Load()
+	c, err := u.FetchWith(ctx, by, p)
+	return c, f.record(u, c, err)
+}
+
+// record tells issued that u issued c, and returns err.
+func (f *swapFetcher) record(u *upstream, c ossd.Credentials, err error) error {
+	if err == nil && f.issued != nil {
+		f.issued(c.AccessKeyID, u.fingerprint)
+	}
+	return err
 }
 
 // startReload reloads the config when its file changes (watched through its

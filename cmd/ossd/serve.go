@@ -31,7 +31,7 @@ import (
 	"github.com/ossd/ossd/internal/ready"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/internal/sessionname"
-	"github.com/ossd/ossd/internal/sts"
+	"github.com/ossd/ossd/internal/tokenstore"
 	"github.com/ossd/ossd/internal/version"
 	"github.com/ossd/ossd/refresher"
 	"github.com/ossd/ossd/socket"
@@ -83,8 +83,9 @@ type daemon struct {
 	cache   *cache.Cache
 	ref     *refresher.Refresher
 	svc     *service.Service
-	metrics *metrics.Metrics // nil unless [metrics] listen is set
-	audit   *audit.Logger    // [audit] file, or stderr
+	metrics *metrics.Metrics  // nil unless [metrics] listen is set
+	audit   *audit.Logger     // [audit] file, or stderr
+	tokens  *tokenstore.Store // tokens kept across restarts; nil when not kept (tokens.go)
 
 	group   *errgroup.Group        // the serving goroutines; reload adds listeners to it
 	md      map[string]*mdListener // running metadata listeners by configured address; run and reload only
@@ -144,6 +145,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxQPS: d.cfg.STS.MaxQPS, Timeout: time.Duration(d.cfg.STS.Timeout),
 	})
 	fetcher.Bind(d.ref)
+	d.tokens = d.openTokens()
 	d.svc = service.New(d.ref, d.cache, d.clk, d.log)
 	d.svc.SetHardMinimum(time.Duration(d.cfg.Refresh.HardMinimum))
 	al, closer, err := d.openAudit(stderr)
@@ -174,7 +176,7 @@ func (d *daemon) openAudit(stderr io.Writer) (*audit.Logger, io.Closer, error) {
 // loadConfig reads and checks the config (preflight, as config check
 // does) and builds the STS client. With --dev it starts the embedded local
 // STS, which cleanup stops.
-func (d *daemon) loadConfig() (*sts.Client, []string, func(), error) {
+func (d *daemon) loadConfig() (*upstream, []string, func(), error) {
 	var loaded *config.Loaded
 	if d.flags.config != "" {
 		var err error
@@ -196,7 +198,7 @@ func (d *daemon) loadConfig() (*sts.Client, []string, func(), error) {
 		if loaded != nil {
 			warnings = loaded.Warnings
 		}
-		return dv.client, warnings, func() { dv.sts.Close() }, nil
+		return &upstream{Client: dv.client}, warnings, func() { dv.sts.Close() }, nil
 	}
 	d.cfg, d.cfgDir = loaded.Config, loaded.Dir
 	client, err := newSTSClient(d.cfg, loaded.Dir, d.clk)
@@ -233,11 +235,13 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	d.closeUnusedSockets()
 	d.warnOpenRoles(rs)
+	d.restoreTokens(rs) // before the first fetches, which then skip them
 	// Serve from the first moment: the roles are pinned and their first
 	// fetches scheduled, and a caller asking for one not fetched yet fetches
 	// it at once, ahead of the rest. Failures are logged as they happen.
 	d.svc.Install(rs)
 	g.Go(func() error { return d.ref.Run(gctx) })
+	d.keepTokens(gctx, g)
 	if err := d.started(gctx, g, sock); err != nil { // systemd.go: serve, READY=1, status and watchdog
 		return err
 	}
@@ -249,6 +253,7 @@ func (d *daemon) run(ctx context.Context) error {
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
+	d.saveTokens()
 	d.log.Info("stopped")
 	return err
 }

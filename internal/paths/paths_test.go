@@ -26,3 +26,27 @@ func TestSocket(t *testing.T) {
 		})
 	}
 }
+
+func TestRuntimeDir(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		euid int
+		want string
+	}{
+		{"systemd wins for root", map[string]string{EnvRuntimeDirectory: "/run/ossd-a", "XDG_RUNTIME_DIR": "/run/user/0"}, 0, "/run/ossd-a"},
+		{"systemd wins for a user", map[string]string{EnvRuntimeDirectory: "/run/ossd", "XDG_RUNTIME_DIR": "/run/user/1000"}, 1000, "/run/ossd"},
+		{"first of several", map[string]string{EnvRuntimeDirectory: "/run/ossd:/run/other"}, 1000, "/run/ossd"},
+		{"root", map[string]string{"XDG_RUNTIME_DIR": "/run/user/0"}, 0, "/run/ossd"},
+		{"user runtime dir", map[string]string{"XDG_RUNTIME_DIR": "/run/user/1000"}, 1000, "/run/user/1000/ossd"},
+		{"none: never /tmp", nil, 1000, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			getenv := func(k string) string { return tc.env[k] }
+			if got := RuntimeDir(getenv, tc.euid); got != tc.want {
+				t.Errorf("RuntimeDir() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

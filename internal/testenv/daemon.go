@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ossd/ossd/internal/paths"
 )
 
 // BuildOssd builds cmd/ossd into dir and returns the binary's path. Call it
@@ -56,12 +58,17 @@ type Daemon struct {
 }
 
 // StartDaemon runs bin with args (which must make it serve on socket) and
-// waits until /healthz answers. The daemon is stopped at cleanup.
+// waits until /healthz answers. The daemon is stopped at cleanup. Unless
+// the test set $RUNTIME_DIRECTORY, the daemon gets a fresh one of its own
+// (see [RuntimeDir]), so that no test sees the tokens another kept.
 func StartDaemon(t testing.TB, bin, socket string, args ...string) *Daemon {
 	t.Helper()
 	d := &Daemon{Cmd: exec.Command(bin, args...), Stdout: new(SyncBuffer), Stderr: new(SyncBuffer), Socket: socket, done: make(chan error, 1)}
 	d.Cmd.Stdout, d.Cmd.Stderr = d.Stdout, d.Stderr
 	d.Cmd.Env = append(os.Environ(), "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=")
+	if os.Getenv(paths.EnvRuntimeDirectory) == "" {
+		d.Cmd.Env = append(d.Cmd.Env, paths.EnvRuntimeDirectory+"="+RuntimeDir(t))
+	}
 	if err := d.Cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -120,4 +127,15 @@ func (d *Daemon) Stop(t testing.TB) {
 		d.Cmd.Process.Kill()
 		t.Errorf("ossd did not stop within 30s of SIGTERM")
 	}
+}
+
+// Kill ends the daemon with SIGKILL, as a crash or the OOM killer would,
+// and waits for it: it gets no chance to clean up.
+func (d *Daemon) Kill(t testing.TB) {
+	t.Helper()
+	if err := d.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-d.done      // "signal: killed", as asked
+	d.done <- nil // Stop at cleanup finds the process gone, not failed
 }
