@@ -39,6 +39,8 @@ func (d *daemon) newMetrics() *metrics.Metrics {
 		}
 		return false, time.Time{}
 	})
+	// d.ref exists by the time anything scrapes.
+	m.AddSTS(func() time.Duration { return d.ref.ClockOffset() }, func() float64 { return d.ref.Rate() })
 	return m
 }
 

@@ -165,6 +165,8 @@ func restartOnly(prev, next *config.Config) []string {
 	}{
 		{"server", prev.Server, next.Server},
 		{"refresh", prev.Refresh, next.Refresh},
+		{"sts.max_qps", prev.STS.MaxQPS, next.STS.MaxQPS}, // the rate limiter is built once
+		{"sts.timeout", prev.STS.Timeout, next.STS.Timeout},
 		{"log.format", prev.Log.Format, next.Log.Format},
 		{"metrics", prev.Metrics, next.Metrics},
 		{"uri", prev.URI, next.URI},

@@ -40,6 +40,8 @@ func (d *daemon) readyHandler(perCaller bool) http.Handler {
 			}
 			visible = func(n string) bool { return mine[n] }
 		}
-		return ready.Check(d.roleStates(), visible, d.reloads.Last())
+		rep := ready.Check(d.roleStates(), visible, d.reloads.Last())
+		rep.STS = &ready.STS{ClockOffsetSeconds: d.ref.ClockOffset().Seconds(), RateLimit: d.ref.Rate(), MaxQPS: d.cfg.STS.MaxQPS}
+		return rep
 	})
 }

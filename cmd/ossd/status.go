@@ -150,6 +150,7 @@ func printReadiness(w io.Writer, rep ready.Report) {
 	} else {
 		fmt.Fprintln(w, "\n"+notReadyLine(rep))
 	}
+	printSTS(w, rep.STS)
 	if l := rep.LastReload; l != nil {
 		if l.OK {
 			fmt.Fprintf(w, "last config load: ok (%s, %s)\n", l.Why, l.Time.Format(time.RFC3339))
@@ -159,6 +160,20 @@ func printReadiness(w io.Writer, rep ready.Report) {
 				fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(strings.TrimSpace(l.Error), "\n", "\n  "))
 			}
 		}
+	}
+}
+
+// printSTS says what is unusual about STS: a clock far from ours, or a
+// rate cut by throttling.
+func printSTS(w io.Writer, s *ready.STS) {
+	if s == nil {
+		return
+	}
+	if off := time.Duration(s.ClockOffsetSeconds * float64(time.Second)); off > time.Minute || off < -time.Minute {
+		fmt.Fprintf(w, "sts clock: %v from ours; tokens are served for no longer than the duration asked for, by this host's clock\n", off.Round(time.Second))
+	}
+	if s.MaxQPS > 0 && s.RateLimit < s.MaxQPS {
+		fmt.Fprintf(w, "sts rate: %.3g AssumeRole calls/s of max_qps %g, cut after STS answered Throttling\n", s.RateLimit, s.MaxQPS)
 	}
 }
 

@@ -104,6 +104,20 @@ func (m *Metrics) AddProcess(b Build, last Reload) {
 	m.reg.MustRegister(info, ok, at, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 
+// AddSTS registers what the daemon knows of STS, read at scrape time: how
+// far its clock is from ours (offset) and the AssumeRole rate the daemon
+// allows itself now, max_qps or less after throttling (rate).
+func (m *Metrics) AddSTS(offset func() time.Duration, rate func() float64) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ossd_sts_clock_offset_seconds", Help: "STS's clock minus ours at the last successful AssumeRole, from its Date header.",
+		}, func() float64 { return offset().Seconds() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ossd_sts_rate_limit", Help: "AssumeRole calls per second the daemon allows itself now: sts.max_qps, or less after STS answered Throttling.",
+		}, rate),
+	)
+}
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

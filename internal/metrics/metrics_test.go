@@ -42,6 +42,7 @@ func TestScrapeAfterScriptedSequence(t *testing.T) {
 	m.Request("socket", "/v1/credentials/{role}", 200)
 	m.Request("socket", "/v1/credentials/{role}", 404)
 	m.Denied("metadata", "Forbidden")
+	m.AddSTS(env.Ref.ClockOffset, env.Ref.Rate)
 
 	body := scrape(t, m)
 	for _, want := range []string{
@@ -55,6 +56,8 @@ func TestScrapeAfterScriptedSequence(t *testing.T) {
 		`ossd_credentials_expiry_seconds{role="writer"} 3000`,
 		`ossd_http_requests_total{listener="socket",route="/v1/credentials/{role}",status="404"} 1`,
 		`ossd_denials_total{listener="metadata",reason="Forbidden"} 1`,
+		`ossd_sts_clock_offset_seconds 0`,
+		`ossd_sts_rate_limit 50`, // cut by the throttling answer, regrown in the 10 minutes since
 	} {
 		if !strings.Contains(body, want+"\n") {
 			t.Errorf("scrape lacks %q", want)

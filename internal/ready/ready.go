@@ -29,6 +29,18 @@ type Report struct {
 	// are not named.
 	Hidden     int     `json:"hidden_not_ready,omitempty"`
 	LastReload *Reload `json:"last_reload,omitempty"`
+	STS        *STS    `json:"sts,omitempty"`
+}
+
+// STS is what the daemon knows of STS.
+type STS struct {
+	// ClockOffsetSeconds is STS's clock minus ours at the last successful
+	// AssumeRole; tokens are judged by our monotonic clock whatever it is.
+	ClockOffsetSeconds float64 `json:"clock_offset_seconds"`
+	// RateLimit is the AssumeRole rate the daemon allows itself now;
+	// MaxQPS is what the config allows.
+	RateLimit float64 `json:"rate_limit"`
+	MaxQPS    float64 `json:"max_qps"`
 }
 
 // servable reports whether a role in state st hands out tokens. A
