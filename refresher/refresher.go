@@ -46,11 +46,12 @@ type Options struct {
 	Timeout time.Duration // per fetch
 	// OutageMargin is how much lifetime above the floor a token still has
 	// when it is renewed at the latest: an STS outage that long costs
-	// callers nothing. Renewing later spends fewer AssumeRole calls.
+	// callers nothing. Renewing later spends fewer AssumeRole calls. Zero
+	// means DefaultOutageMargin, negative none.
 	OutageMargin time.Duration
 	// Spread is the window, ending at the renewal point, over which each
 	// renewal is placed at random, so that tokens fetched together do not
-	// renew together.
+	// renew together. Zero means DefaultSpread, negative none.
 	Spread time.Duration
 	// StartSpread is the window over which Start places the first fetches
 	// of the roles it pins; zero fetches them at once. A caller asking for
@@ -108,7 +109,9 @@ func New(o Options) *Refresher {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
-	if o.OutageMargin <= 0 {
+	if o.OutageMargin < 0 {
+		o.OutageMargin = 0
+	} else if o.OutageMargin == 0 {
 		o.OutageMargin = DefaultOutageMargin
 	}
 	if o.Spread < 0 {
