@@ -69,7 +69,7 @@ var parseTests = []struct {
 	{name: "outage_margin leaves room", in: withRole("duration = \"45m\"\n") + "[refresh]\noutage_margin = \"28m59s\"\n"},
 	{name: "outage_margin reaches the floor", in: withRole("duration = \"45m\"\n") + "[refresh]\noutage_margin = \"29m\"\n", field: "refresh.outage_margin",
 		wantErr: []string{`29m0s plus refresh.floor (16m0s) must be less than the shortest role duration (45m0s of role "reader")`}, count: 1},
-	{name: "outage_margin judged by the shortest role", in: ok + "[[role]]\nname = \"short\"\narn = \"acs:ram::1:role/s\"\nduration = \"32m\"\n[refresh]\noutage_margin = \"20m\"\n",
+	{name: "outage_margin judged by the shortest role", in: ok + "[[role]]\nname = \"short\"\narn = \"acs:ram::1234567890123456:role/s\"\nduration = \"32m\"\n[refresh]\noutage_margin = \"20m\"\n",
 		field: "refresh.outage_margin", wantErr: []string{`role "short"`}, count: 1},
 	{name: "outage_margin negative", in: ok + "[refresh]\noutage_margin = \"-1s\"\n", field: "refresh.outage_margin", count: 1},
 	{name: "spread over half the shortest role", in: withRole("duration = \"40m\"\n") + "[refresh]\nspread = \"20m1s\"\n", field: "refresh.spread", wantErr: []string{"at most half the shortest role duration"}, count: 1},
