@@ -91,7 +91,7 @@ func writeFleet(w io.Writer, r *fleet.Result, took time.Duration) error {
 	fmt.Fprintf(tw, "callers\t%d requests: %d without a token, %d degraded; served below the floor %d, below the hard minimum %d, expired %d\n",
 		r.Requests, r.Unserved, r.DegradedServed, r.BelowFloorServed, r.BelowHardMinServed, r.ExpiredServed)
 	fmt.Fprintf(tw, "ready\tall hosts %s, median host %s, p99 host %s after the event; %d hosts not ready at the end\n",
-		seconds(r.AllReadySeconds), seconds(r.MedianHostReadySecond), seconds(r.P99HostReadySeconds), r.HostsNotReady)
+		seconds(r.AllReadySeconds), seconds(r.MedianHostReadySeconds), seconds(r.P99HostReadySeconds), r.HostsNotReady)
 	fmt.Fprintf(tw, "simulated in\t%v\n", took.Round(10*time.Millisecond))
 	if err := tw.Flush(); err != nil {
 		return err

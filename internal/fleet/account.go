@@ -46,8 +46,6 @@ func (a *account) fetcher() ossd.Fetcher {
 	})
 }
 
-var throttled = &ossd.STSError{Code: "Throttling.User", Message: "Request was denied due to user flow control.", Status: 400}
-
 func (a *account) assumeRole(p ossd.Params) (ossd.Credentials, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -63,7 +61,7 @@ func (a *account) assumeRole(p ossd.Params) (ossd.Credentials, error) {
 		a.stats.call(a.now, ok)
 	}
 	if !ok {
-		return ossd.Credentials{}, throttled
+		return ossd.Credentials{}, &ossd.STSError{Code: "Throttling.User", Message: "Request was denied due to user flow control.", Status: 400}
 	}
 	// As the real service: issued now, expiring Duration later, in whole
 	// seconds of its own clock (here the same clock as the hosts').

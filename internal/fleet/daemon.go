@@ -83,7 +83,7 @@ func (s *sim) start(d *daemon) {
 // ask is one round of d's callers at simulated time t: every role asked
 // for once. It reports whether any answer made a renewal due.
 func (s *sim) ask(d *daemon, t time.Duration) (due bool) {
-	prefetch(d.entries)
+	s.sink += prefetch(d.entries)
 	for i, e := range d.entries {
 		c, result, ok := d.ref.Peek(e)
 		if !ok {
@@ -104,18 +104,16 @@ func (s *sim) ask(d *daemon, t time.Duration) (due bool) {
 // one entry after the other: each lookup then reads the clock under a
 // mutex, which keeps the processor from running ahead to the next miss.
 // This is the simulation's hottest loop.
-func prefetch(es []*cache.Entry) {
-	var sink time.Duration
+// It returns a sum of what it read, for the caller to keep so that the
+// compiler cannot drop the loads.
+func prefetch(es []*cache.Entry) (sink time.Duration) {
 	for _, e := range es {
 		if st := e.State(); st != nil {
 			sink += time.Duration(st.Creds.Expiration.Nanosecond()+st.FetchedAt.Nanosecond()) + st.Fetched + st.Deadline
 		}
 	}
-	prefetchSink = sink
+	return sink
 }
-
-// prefetchSink keeps the compiler from dropping prefetch's loads.
-var prefetchSink time.Duration
 
 // truth is the account's expiry of the token a role was last served
 // with, kept per role so that the account's table (a large one) is read

@@ -18,6 +18,6 @@
 // expiry STS itself wrote.
 //
 // Run is deterministic for a given Options.Seed. It owns no goroutine
-// beyond those the refreshers start and wait for within RefreshDue, and is
-// not safe for concurrent use of one Options value's results.
+// beyond those each refresher starts and waits for within RefreshDue, and
+// runs share nothing: several may run at once.
 package fleet

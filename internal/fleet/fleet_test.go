@@ -34,7 +34,7 @@ func TestInvariants(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%s: %d attempts, %d accepted, %d throttled, max %d/s; ready: all %.0fs, median %.0fs; %d requests, %d degraded, %d unserved",
-				ev, r.Attempts, r.Accepted, r.Throttled, r.MaxAttemptsPerSecond, r.AllReadySeconds, r.MedianHostReadySecond, r.Requests, r.DegradedServed, r.Unserved)
+				ev, r.Attempts, r.Accepted, r.Throttled, r.MaxAttemptsPerSecond, r.AllReadySeconds, r.MedianHostReadySeconds, r.Requests, r.DegradedServed, r.Unserved)
 			if r.ExpiredServed != 0 || r.BelowHardMinServed != 0 {
 				t.Errorf("served %d expired tokens and %d below the hard minimum, want none", r.ExpiredServed, r.BelowHardMinServed)
 			}
@@ -87,7 +87,7 @@ func TestDeterministic(t *testing.T) {
 // expiry the account wrote when it issued the token, not by anything the
 // token says of itself.
 func TestTruthJudgesServedTokens(t *testing.T) {
-	a := newAccount(100, epoch)
+	a := newAccount(100, simEpoch())
 	a.set(10 * time.Second)
 	c, err := a.assumeRole(ossd.Params{Duration: time.Hour})
 	if err != nil {
@@ -112,7 +112,7 @@ func TestTruthJudgesServedTokens(t *testing.T) {
 // TestThrottledAboveLimit: the account accepts limit calls in a simulated
 // second and answers Throttling.User to the rest, and counts both.
 func TestThrottledAboveLimit(t *testing.T) {
-	a := newAccount(3, epoch)
+	a := newAccount(3, simEpoch())
 	a.limited, a.stats = true, newStats(time.Minute)
 	a.set(1500 * time.Millisecond)
 	var throttled int
@@ -145,7 +145,7 @@ func TestFullFleet(t *testing.T) {
 		}
 		t.Logf("%s: max %d attempts/s, %d accepted/s, %d throttled; expired %d, below hard minimum %d, below floor %d; ready: all %.1fs, median %.1fs, %d not ready",
 			ev, r.MaxAttemptsPerSecond, r.MaxAcceptedPerSecond, r.Throttled, r.ExpiredServed, r.BelowHardMinServed, r.BelowFloorServed,
-			r.AllReadySeconds, r.MedianHostReadySecond, r.HostsNotReady)
+			r.AllReadySeconds, r.MedianHostReadySeconds, r.HostsNotReady)
 		if r.ExpiredServed != 0 || r.BelowHardMinServed != 0 || r.MaxAcceptedPerSecond > 100 || r.HostsNotReady != 0 {
 			t.Errorf("%s: the issue's targets are not met", ev)
 		}

@@ -18,8 +18,8 @@ const probeRoles = 512
 // renewal times it scheduled are read back. It does not compute the
 // schedule: a change of the refresher's rule changes what it measures.
 func renewalInterval(o Options) time.Duration {
-	clk := clock.NewFake(epoch)
-	acct := newAccount(1, epoch) // not limited: the limit is switched on only for the measured time
+	clk := clock.NewFake(simEpoch())
+	acct := newAccount(1, simEpoch()) // not limited: the limit is switched on only for the measured time
 	ref := refresher.New(refresher.Options{
 		Fetcher: acct.fetcher(), Cache: cache.New(1), Clock: clk, MaxQPS: 1e9,
 		Floor: o.Floor, HardMin: o.HardMin, OutageMargin: o.OutageMargin, Spread: o.Spread,

@@ -16,28 +16,28 @@ type Result struct {
 	At       string `json:"event_at"` // when, from the start
 	Limit    int    `json:"limit_per_second"`
 
-	Attempts              int64       `json:"attempts"`
-	Accepted              int64       `json:"accepted"`
-	Throttled             int64       `json:"throttled"`
-	MaxAttemptsPerSecond  int         `json:"max_attempts_per_second"`
-	MaxAcceptedPerSecond  int         `json:"max_accepted_per_second"`
-	AttemptsPerSecond     Percentiles `json:"attempts_per_second"`
-	AcceptedPerSecond     Percentiles `json:"accepted_per_second"`
-	SecondsOverLimit      int         `json:"seconds_over_limit"` // seconds with more attempts than the limit
-	AttemptsHistogram     []Bucket    `json:"attempts_histogram"`
-	AcceptedPerRoleHour   float64     `json:"accepted_per_role_hour"`
-	StuckRefreshDueCalls  int64       `json:"stuck_refresh_due_calls"` // RefreshDue due again at once with nothing done: a bug
-	Requests              int64       `json:"requests"`                // callers' requests
-	Unserved              int64       `json:"unserved"`                // answered with no token (a caller would wait on STS)
-	DegradedServed        int64       `json:"degraded_served"`         // served below the floor by the refresher's own reading
-	BelowFloorServed      int64       `json:"below_floor_served"`      // by the account's expiry, above the hard minimum
-	BelowHardMinServed    int64       `json:"below_hard_minimum_served"`
-	ExpiredServed         int64       `json:"expired_served"`
-	AllReadySeconds       float64     `json:"all_ready_seconds"`         // event to every host having every role above the floor; -1: not within the run
-	MedianHostReadySecond float64     `json:"median_host_ready_seconds"` // -1 if half the hosts were not ready
-	P99HostReadySeconds   float64     `json:"p99_host_ready_seconds"`
-	HostsNotReady         int         `json:"hosts_not_ready"` // at the end of the run
-	PerMinute             []Minute    `json:"per_minute"`
+	Attempts               int64       `json:"attempts"`
+	Accepted               int64       `json:"accepted"`
+	Throttled              int64       `json:"throttled"`
+	MaxAttemptsPerSecond   int         `json:"max_attempts_per_second"`
+	MaxAcceptedPerSecond   int         `json:"max_accepted_per_second"`
+	AttemptsPerSecond      Percentiles `json:"attempts_per_second"`
+	AcceptedPerSecond      Percentiles `json:"accepted_per_second"`
+	SecondsOverLimit       int         `json:"seconds_over_limit"` // seconds with more attempts than the limit
+	AttemptsHistogram      []Bucket    `json:"attempts_histogram"`
+	AcceptedPerRoleHour    float64     `json:"accepted_per_role_hour"`
+	StuckRefreshDueCalls   int64       `json:"stuck_refresh_due_calls"` // RefreshDue due again at once with nothing done: a bug
+	Requests               int64       `json:"requests"`                // callers' requests
+	Unserved               int64       `json:"unserved"`                // answered with no token (a caller would wait on STS)
+	DegradedServed         int64       `json:"degraded_served"`         // served below the floor by the refresher's own reading
+	BelowFloorServed       int64       `json:"below_floor_served"`      // by the account's expiry, above the hard minimum
+	BelowHardMinServed     int64       `json:"below_hard_minimum_served"`
+	ExpiredServed          int64       `json:"expired_served"`
+	AllReadySeconds        float64     `json:"all_ready_seconds"`         // event to every host having every role above the floor; -1: not within the run
+	MedianHostReadySeconds float64     `json:"median_host_ready_seconds"` // -1 if half the hosts were not ready
+	P99HostReadySeconds    float64     `json:"p99_host_ready_seconds"`
+	HostsNotReady          int         `json:"hosts_not_ready"` // at the end of the run
+	PerMinute              []Minute    `json:"per_minute"`
 }
 
 func (s *sim) result() *Result {
@@ -60,7 +60,7 @@ func (s *sim) result() *Result {
 		}
 	}
 	r.AcceptedPerRoleHour = float64(r.Accepted) / float64(o.Hosts*o.Roles) / o.Run.Hours()
-	r.AllReadySeconds, r.MedianHostReadySecond, r.P99HostReadySeconds, r.HostsNotReady = s.readiness()
+	r.AllReadySeconds, r.MedianHostReadySeconds, r.P99HostReadySeconds, r.HostsNotReady = s.readiness()
 	return r
 }
 

@@ -9,8 +9,8 @@ import (
 	"github.com/ossd/ossd"
 )
 
-// epoch is the wall time at simulated time 0.
-var epoch = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+// simEpoch returns the wall time at simulated time 0.
+func simEpoch() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // sim is one run: the daemons, the account and the loop's state.
 type sim struct {
@@ -26,6 +26,7 @@ type sim struct {
 	eventDone bool
 	stuck     int64 // RefreshDue asked to be called again at once
 	steps     int64
+	sink      time.Duration // what prefetch read, kept so its loads stay
 }
 
 // Run simulates the fleet o describes and reports what it measured. It
@@ -38,6 +39,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Warmup == 0 {
 		o.Warmup = renewalInterval(o)
 	}
+	epoch := simEpoch()
 	s := &sim{o: o, epoch: epoch, acct: newAccount(o.Limit, epoch), params: roles(o.Roles, o.Duration),
 		rng: rand.New(rand.NewPCG(o.Seed, 0x5eed)), st: newStats(o.Run)}
 	s.daemons = make([]*daemon, o.Hosts)
