@@ -27,6 +27,8 @@ type Result struct {
 	AttemptsHistogram      []Bucket    `json:"attempts_histogram"`
 	AcceptedPerRoleHour    float64     `json:"accepted_per_role_hour"`
 	StuckRefreshDueCalls   int64       `json:"stuck_refresh_due_calls"` // RefreshDue due again at once with nothing done: a bug
+	RestoredTokens         int64       `json:"restored_tokens"`         // --restart: kept tokens Refresher.Restore installed
+	RefusedTokens          int64       `json:"refused_tokens"`          // --restart: kept tokens it refused (fetched again)
 	Requests               int64       `json:"requests"`                // callers' requests
 	Unserved               int64       `json:"unserved"`                // answered with no token (a caller would wait on STS)
 	DegradedServed         int64       `json:"degraded_served"`         // served below the floor by the refresher's own reading
@@ -48,8 +50,8 @@ func (s *sim) result() *Result {
 		Attempts: sum(st.attempts), Accepted: sum(st.accepted), Throttled: st.throttled,
 		AttemptsPerSecond: percentiles(st.attempts), AcceptedPerSecond: percentiles(st.accepted),
 		AttemptsHistogram:    histogram(st.attempts, o.Limit),
-		StuckRefreshDueCalls: s.stuck,
-		Requests:             st.requests, Unserved: st.unserved, DegradedServed: st.degraded,
+		StuckRefreshDueCalls: s.stuck, RestoredTokens: s.restored, RefusedTokens: s.refused,
+		Requests: st.requests, Unserved: st.unserved, DegradedServed: st.degraded,
 		BelowFloorServed: st.belowFloor, BelowHardMinServed: st.belowHard, ExpiredServed: st.expired,
 		PerMinute: minutes(st.attempts, st.accepted),
 	}

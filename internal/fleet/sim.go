@@ -25,6 +25,8 @@ type sim struct {
 	// eventDone says the event has happened: readiness is measured from it.
 	eventDone bool
 	stuck     int64 // RefreshDue asked to be called again at once
+	restored  int64 // kept tokens Restore installed at a restart
+	refused   int64 // kept tokens Restore refused
 	steps     int64
 	sink      time.Duration // what prefetch read, kept so its loads stay
 }
