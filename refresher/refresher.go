@@ -46,11 +46,12 @@ type Options struct {
 	Timeout time.Duration // per fetch
 	// OutageMargin is how much lifetime above the floor a token still has
 	// when it is renewed at the latest: an STS outage that long costs
-	// callers nothing. Renewing later spends fewer AssumeRole calls.
+	// callers nothing. Renewing later spends fewer AssumeRole calls. Zero
+	// means DefaultOutageMargin, negative none.
 	OutageMargin time.Duration
 	// Spread is the window, ending at the renewal point, over which each
 	// renewal is placed at random, so that tokens fetched together do not
-	// renew together.
+	// renew together. Zero means DefaultSpread, negative none.
 	Spread time.Duration
 	// StartSpread is the window over which Start places the first fetches
 	// of the roles it pins; zero fetches them at once. A caller asking for
@@ -108,7 +109,9 @@ func New(o Options) *Refresher {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
-	if o.OutageMargin <= 0 {
+	if o.OutageMargin < 0 {
+		o.OutageMargin = 0
+	} else if o.OutageMargin == 0 {
 		o.OutageMargin = DefaultOutageMargin
 	}
 	if o.Spread < 0 {
@@ -168,18 +171,9 @@ func (r *Refresher) Get(ctx context.Context, p ossd.Params) (ossd.Credentials, e
 
 // GetEntry is Get for an entry already in the cache.
 func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credentials, error) {
-	now, mono := r.clock.Now(), r.clock.Mono()
-	if c, ok := e.Lookup(now, mono, r.o.Floor); ok {
-		r.touch(e, mono)
-		r.o.Observer.Served("hit")
-		return c, nil
-	}
-	if c, ok := e.Lookup(now, mono, r.o.HardMin); ok {
-		// Degraded: renewal is late or failing. Serve the still-valid token
-		// and make sure a renewal is due.
-		r.touch(e, mono)
-		r.overdue(e, mono)
-		r.o.Observer.Served("degraded")
+	mono := r.clock.Mono()
+	if c, result, ok := r.cached(e, r.clock.Now(), mono); ok {
+		r.o.Observer.Served(result)
 		return c, nil
 	}
 	if s := e.State(); s != nil && s.Err != nil && mono < s.LastAttempt+demandRetry {
@@ -203,6 +197,23 @@ func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credenti
 	e.Touch(s.Fetched)
 	r.o.Observer.Served("miss")
 	return s.Creds, nil
+}
+
+// cached is GetEntry's answer from the cache at wall time now and monotonic
+// time mono: the token if it has more than the floor left ("hit"), else if
+// it has more than the hard minimum ("degraded": renewal is late or
+// failing, so one is made due), else nothing.
+func (r *Refresher) cached(e *cache.Entry, now time.Time, mono time.Duration) (ossd.Credentials, string, bool) {
+	if c, ok := e.Lookup(now, mono, r.o.Floor); ok {
+		r.touch(e, mono)
+		return c, "hit", true
+	}
+	if c, ok := e.Lookup(now, mono, r.o.HardMin); ok {
+		r.touch(e, mono)
+		r.overdue(e, mono)
+		return c, "degraded", true
+	}
+	return ossd.Credentials{}, "", false
 }
 
 // demandRetry is how soon after a failed attempt a caller without a token

@@ -23,8 +23,9 @@ const issueSlack = time.Minute
 // restarted, as the state of p's entry (pinned, or on demand), as if it had
 // been fetched now. Its remaining life is judged by the wall clock at the
 // time of the call, and never taken for more than p.Duration after its
-// LastUpdated; its renewal is scheduled by the same rule as after a fetch. The caller has matched p to the running config; Restore checks
-// the token itself and returns an error wrapping [ErrNotRestorable],
+// LastUpdated; it is renewed when it would have been had the daemon kept
+// running (see restoredRefreshIn). The caller has matched p to the running
+// config; Restore checks the token itself and returns an error wrapping [ErrNotRestorable],
 // installing nothing, when c is incomplete, has no more than the floor
 // left, was issued in the future (the wall clock stepped back), claims
 // more than p.Duration since its LastUpdated, or the entry already holds a
@@ -51,7 +52,8 @@ func (r *Refresher) Restore(p ossd.Params, c ossd.Credentials, pinned bool) erro
 		// here counted from the token's issue by the wall clock: what is
 		// left of it is the most the monotonic clock will allow.
 		Deadline: mono + c.LastUpdated.Add(p.Duration).Sub(now)}
-	st.RefreshAt = mono + r.refreshIn(st.Remaining(now, mono))
+	life := min(p.Duration, c.Expiration.Sub(c.LastUpdated))
+	st.RefreshAt = mono + r.restoredRefreshIn(life, now.Sub(c.LastUpdated))
 	e.SetState(st)
 	r.o.Cache.Schedule(e, st.RefreshAt)
 	r.notify()

@@ -2,6 +2,7 @@ package refresher
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -45,36 +46,58 @@ func (r *Refresher) Run(ctx context.Context) error {
 // rate limit: what it cannot fetch now stays due, and the time it reports
 // is when a slot comes free. While STS has throttled us it fetches nothing
 // and reports when the pause ends.
+//
+// Each fetch first waits for a free worker and only then takes its entry
+// and its rate-limit slot, so that an answer that came back meanwhile
+// (Throttling, which pauses renewal) is heeded before another call goes
+// out. With one worker, fetches are strictly one after the other.
 func (r *Refresher) RefreshDue(ctx context.Context) time.Duration {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.o.Workers)
+	workers := make(chan struct{}, r.o.Workers)
+	var wg sync.WaitGroup
 	var batch [1]*cache.Entry
-	for gctx.Err() == nil {
-		mono := r.clock.Mono()
-		if paused, _ := r.throttled(mono); paused {
+	for ctx.Err() == nil {
+		workers <- struct{}{}
+		e := r.nextRenewal(batch[:0])
+		if e == nil {
+			<-workers
 			break
 		}
-		due := r.o.Cache.PopDue(mono, 1, batch[:0])
+		wg.Add(1)
+		go func() {
+			defer func() { <-workers; wg.Done() }()
+			// The outcome is recorded on the entry; background renewal never
+			// fails the loop.
+			_, _ = r.fetch(ctx, e)
+		}()
+	}
+	wg.Wait()
+	return r.nextDue()
+}
+
+// nextRenewal takes off the schedule the next entry to renew now, holding
+// a rate-limit slot for it, and returns nil when there is none: nothing is
+// due, background renewal is paused, or the rate limit has no slot (the
+// entry stays due, first in line).
+func (r *Refresher) nextRenewal(batch []*cache.Entry) *cache.Entry {
+	for {
+		mono := r.clock.Mono()
+		if paused, _ := r.throttled(mono); paused {
+			return nil
+		}
+		due := r.o.Cache.PopDue(mono, 1, batch)
 		if len(due) == 0 {
-			break
+			return nil
 		}
 		e := due[0]
 		if !r.renewable(e, r.clock.Now(), mono) {
 			continue
 		}
 		if !r.limiter.tryAcquire(mono) {
-			r.o.Cache.Schedule(e, mono) // still due, first in line
-			break
-		}
-		g.Go(func() error {
-			// The outcome is recorded on the entry; background renewal never
-			// fails the loop.
-			_, _ = r.fetch(gctx, e)
+			r.o.Cache.Schedule(e, mono)
 			return nil
-		})
+		}
+		return e
 	}
-	_ = g.Wait() // the goroutines return nil
-	return r.nextDue()
 }
 
 // nextDue reports when RefreshDue has something to do: the earliest due

@@ -18,14 +18,40 @@ import (
 // random within Spread before that point, so that tokens fetched together
 // spread their renewals over a window instead of repeating their burst.
 func (r *Refresher) refreshIn(life time.Duration) time.Duration {
-	point := max(life/2, life-r.o.Floor-r.o.OutageMargin)
-	if latest := life - r.o.Floor - life/20; latest > 0 {
-		point = min(point, latest)
-	} else {
-		point = life / 2 // shorter than the floor: renew at half life
-	}
+	point := r.renewalPoint(life)
 	window := min(r.o.Spread, point/2)
 	return max(0, point-time.Duration(r.float64()*float64(window)))
+}
+
+// renewalPoint is refreshIn's point, before the spread places a renewal
+// within the window ahead of it.
+func (r *Refresher) renewalPoint(life time.Duration) time.Duration {
+	point := max(life/2, life-r.o.Floor-r.o.OutageMargin)
+	if latest := life - r.o.Floor - life/20; latest > 0 {
+		return min(point, latest)
+	}
+	return life / 2 // shorter than the floor: renew at half life
+}
+
+// restoredRefreshIn reports how long from now a token kept from an
+// earlier run, issued age ago with lifetime life, should be renewed: when
+// it would have been had the daemon kept running, that is the rule of a
+// fetch counted from its issue. Judging the life it has left as if just
+// fetched would move a fleet's renewals (those with under twice the
+// floor and margin left go to half of it) and stack them into one wave
+// after a fleet-wide restart. When the fresh draw within the spread falls
+// before now, the renewal is placed at random in what is left of the
+// window, so that a restart sends nothing at once unless the renewal
+// point itself has passed.
+func (r *Refresher) restoredRefreshIn(life, age time.Duration) time.Duration {
+	if in := r.refreshIn(life) - age; in > 0 {
+		return in
+	}
+	left := r.renewalPoint(life) - age
+	if left <= 0 {
+		return 0
+	}
+	return time.Duration(r.float64() * float64(left))
 }
 
 // startAt reports when, after a start at monotonic time mono, the first

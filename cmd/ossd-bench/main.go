@@ -7,6 +7,7 @@
 //	ossd-bench [flags]        build and start ossd serve --dev, run the matrix, print the ratios
 //	ossd-bench --socket PATH  measure a daemon that is already running
 //	ossd-bench scale [flags]  memory and start-up figures of the real daemon against a local STS
+//	ossd-bench fleet [flags]  a simulated fleet of daemons on one account's AssumeRole limit
 //
 // Run it from the module: go run ./cmd/ossd-bench. See BENCHMARKS.md.
 package main
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return limitServer(ctx, args[1:], stdin, stdout, stderr)
 		case "scale":
 			return scale(ctx, args[1:], stdout, stderr)
+		case "fleet":
+			return fleetCmd(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return matrix(ctx, args, stdout, stderr)

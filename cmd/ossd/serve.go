@@ -143,6 +143,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Fetcher: fetcher, Cache: d.cache, Clock: d.clk, Log: d.log, Observer: d.observer(),
 		Floor: time.Duration(d.cfg.Refresh.Floor), HardMin: time.Duration(d.cfg.Refresh.HardMinimum),
 		MaxQPS: d.cfg.STS.MaxQPS, Timeout: time.Duration(d.cfg.STS.Timeout),
+		OutageMargin: orNone(d.cfg.Refresh.OutageMargin), Spread: orNone(d.cfg.Refresh.Spread),
+		StartSpread: time.Duration(d.cfg.Refresh.StartSpread),
 	})
 	fetcher.Bind(d.ref)
 	d.tokens = d.openTokens()
@@ -320,4 +322,14 @@ func lookupGroup(name string, log *slog.Logger) int {
 	}
 	gid, _ := strconv.Atoi(g.Gid) // Gid is numeric on Unix
 	return gid
+}
+
+// orNone converts a config duration for refresher.Options, where zero
+// means the refresher's default and a negative value none: in the config
+// a zero is always meant as none (the defaults are filled in by Parse).
+func orNone(d config.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return time.Duration(d)
 }

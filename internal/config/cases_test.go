@@ -65,6 +65,17 @@ var parseTests = []struct {
 	{name: "floor equals hard_minimum", in: ok + "[refresh]\nfloor = \"5m\"\nhard_minimum = \"5m\"\n", field: "refresh.hard_minimum", wantErr: []string{"less than refresh.floor"}},
 	{name: "floor below hard_minimum", in: ok + "[refresh]\nfloor = \"4m\"\n", field: "refresh.hard_minimum", count: 1},
 	{name: "floor zero", in: ok + "[refresh]\nfloor = \"0s\"\n", field: "refresh.floor"},
+	{name: "renewal knobs at bounds", in: ok + "[refresh]\noutage_margin = \"0s\"\nspread = \"0s\"\nstart_spread = \"1h\"\n"},
+	{name: "outage_margin leaves room", in: withRole("duration = \"45m\"\n") + "[refresh]\noutage_margin = \"28m59s\"\n"},
+	{name: "outage_margin reaches the floor", in: withRole("duration = \"45m\"\n") + "[refresh]\noutage_margin = \"29m\"\n", field: "refresh.outage_margin",
+		wantErr: []string{`29m0s plus refresh.floor (16m0s) must be less than the shortest role duration (45m0s of role "reader")`}, count: 1},
+	{name: "outage_margin judged by the shortest role", in: ok + "[[role]]\nname = \"short\"\narn = \"acs:ram::1234567890123456:role/s\"\nduration = \"32m\"\n[refresh]\noutage_margin = \"20m\"\n",
+		field: "refresh.outage_margin", wantErr: []string{`role "short"`}, count: 1},
+	{name: "outage_margin negative", in: ok + "[refresh]\noutage_margin = \"-1s\"\n", field: "refresh.outage_margin", count: 1},
+	{name: "spread over half the shortest role", in: withRole("duration = \"40m\"\n") + "[refresh]\nspread = \"20m1s\"\n", field: "refresh.spread", wantErr: []string{"at most half the shortest role duration"}, count: 1},
+	{name: "spread over an hour", in: withRole("duration = \"12h\"\n") + "[refresh]\nspread = \"61m\"\n", field: "refresh.spread", wantErr: []string{"out of range 0s..1h0m0s"}, count: 1},
+	{name: "start_spread negative", in: ok + "[refresh]\nstart_spread = \"-1m\"\n", field: "refresh.start_spread", count: 1},
+	{name: "start_spread over an hour", in: ok + "[refresh]\nstart_spread = \"2h\"\n", field: "refresh.start_spread", count: 1},
 	{name: "floor huge", in: ok + "[refresh]\nfloor = \"2000000h\"\n", field: "role[0].duration"},
 
 	// Roles.

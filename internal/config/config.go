@@ -24,6 +24,15 @@ const (
 	DefaultMaxQPS      = 20
 	DefaultFloor       = 16 * time.Minute
 	DefaultHardMinimum = 5 * time.Minute
+	// DefaultOutageMargin and DefaultSpread are the refresher's own.
+	DefaultOutageMargin = 5 * time.Minute
+	DefaultSpread       = 5 * time.Minute
+	// DefaultStartSpread fetches every role at once at start: a fleet
+	// simulation shows no gain in readiness from spreading (callers' demand
+	// comes first anyway, and a throttling answer pauses each daemon after
+	// one call), while one host would wait for roles nobody asked for yet
+	// (docs/fleet.md).
+	DefaultStartSpread = 0
 	DefaultSocketMode  = "0600"
 	DefaultMaxSessions = 10000
 	DefaultLogLevel    = "info"
@@ -88,13 +97,26 @@ func (s STS) EndpointURL() string {
 
 func defaultEndpoint(region string) string { return "https://sts." + region + ".aliyuncs.com" }
 
-// Refresh bounds how little lifetime a handed-out credential may have.
+// Refresh bounds how little lifetime a handed-out credential may have, and
+// says when tokens are renewed.
 type Refresh struct {
 	// Floor: never hand out credentials with this little left.
 	Floor Duration `toml:"floor"`
 	// HardMinimum: while refresh fails, keep serving the cached token down
 	// to this. More than 180 s (SPEC §5) and less than Floor.
 	HardMinimum Duration `toml:"hard_minimum"`
+	// OutageMargin: renew at the latest when a token has Floor plus this
+	// left (or at half its life, if later), so that an STS outage this long
+	// costs callers nothing. Less means fewer AssumeRole calls; 0 renews
+	// just before the floor.
+	OutageMargin Duration `toml:"outage_margin"`
+	// Spread: each renewal is placed at random within this window before
+	// its renewal point, so tokens fetched together do not renew together.
+	Spread Duration `toml:"spread"`
+	// StartSpread: a start places the first fetch of each role that has no
+	// kept token at random within this window; a role a caller asks for is
+	// fetched at once. 0 fetches them all at once.
+	StartSpread Duration `toml:"start_spread"`
 }
 
 // Server configures the unix-socket listener.
@@ -176,10 +198,11 @@ func (r Role) Params() ossd.Params {
 // The dev mode of cmd builds its Config from it.
 func Default() *Config {
 	return &Config{
-		STS:     STS{Timeout: Duration(DefaultTimeout), MaxQPS: DefaultMaxQPS},
-		Refresh: Refresh{Floor: Duration(DefaultFloor), HardMinimum: Duration(DefaultHardMinimum)},
-		Server:  Server{SocketMode: DefaultSocketMode, MaxSessions: DefaultMaxSessions},
-		Log:     Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		STS: STS{Timeout: Duration(DefaultTimeout), MaxQPS: DefaultMaxQPS},
+		Refresh: Refresh{Floor: Duration(DefaultFloor), HardMinimum: Duration(DefaultHardMinimum),
+			OutageMargin: Duration(DefaultOutageMargin), Spread: Duration(DefaultSpread), StartSpread: Duration(DefaultStartSpread)},
+		Server: Server{SocketMode: DefaultSocketMode, MaxSessions: DefaultMaxSessions},
+		Log:    Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 	}
 }
 

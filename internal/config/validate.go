@@ -49,6 +49,7 @@ func (c *Config) Validate() error {
 	c.Server.validate(&p, c.everyRoleGuarded())
 	c.Log.validate(&p)
 	c.validateRoles(&p)
+	c.validateRenewal(&p)
 	c.validateChains(&p)
 	c.validateMetadata(&p)
 	c.validatePresign(&p)
@@ -85,6 +86,41 @@ func (r Refresh) validate(p *problems) {
 	}
 	if r.Floor > 0 && r.HardMinimum >= r.Floor {
 		p.addf("refresh.hard_minimum", "%s must be less than refresh.floor (%s)", r.HardMinimum, r.Floor)
+	}
+	checkDuration(p, "refresh.outage_margin", r.OutageMargin, 0, maxRoleDuration)
+	checkDuration(p, "refresh.spread", r.Spread, 0, maxSpread)
+	checkDuration(p, "refresh.start_spread", r.StartSpread, 0, maxSpread)
+}
+
+// maxSpread bounds refresh.spread and refresh.start_spread: wider windows
+// would leave roles unfetched, or renewed far early, for longer than any
+// fleet needs to spread its calls (docs/fleet.md).
+const maxSpread = time.Hour
+
+// validateRenewal checks the [refresh] settings against the shortest role:
+// its renewal point must come before the floor with the outage margin
+// still ahead, and its spread must fit before that point. A role whose
+// duration is itself out of bounds is reported on the role alone.
+func (c *Config) validateRenewal(p *problems) {
+	floor, margin := time.Duration(c.Refresh.Floor), time.Duration(c.Refresh.OutageMargin)
+	var short Role
+	for _, r := range c.Roles {
+		if d := time.Duration(r.Duration); d >= minRoleDuration && d <= maxRoleDuration && d/2 >= floor &&
+			(short.Duration == 0 || r.Duration < short.Duration) {
+			short = r
+		}
+	}
+	d := time.Duration(short.Duration)
+	if d == 0 || floor <= 0 {
+		return
+	}
+	if margin >= 0 && margin >= d-floor {
+		p.addf("refresh.outage_margin", "%s plus refresh.floor (%s) must be less than the shortest role duration (%s of role %s): the token would reach the floor before its renewal",
+			c.Refresh.OutageMargin, c.Refresh.Floor, short.Duration, quote(short.Name))
+	}
+	if spread := time.Duration(c.Refresh.Spread); spread > d/2 {
+		p.addf("refresh.spread", "%s must be at most half the shortest role duration (%s of role %s): renewals are placed within it before a renewal point no earlier than half life",
+			c.Refresh.Spread, short.Duration, quote(short.Name))
 	}
 }
 
