@@ -99,10 +99,9 @@ func (c *Client) refusal(ctx context.Context, role string, status int, body []by
 
 // get makes one GET request and returns the status and body.
 func (c *Client) get(ctx context.Context, path string) (int, []byte, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", c.Socket)
+	conn, err := c.dial(ctx)
 	if err != nil {
-		return 0, nil, dialError(c.Socket, err)
+		return 0, nil, err
 	}
 	defer conn.Close()
 	sc, ok := conn.(syscall.Conn)
@@ -128,6 +127,17 @@ func (c *Client) get(ctx context.Context, path string) (int, []byte, error) {
 		return 0, nil, c.exchangeError(ctx, err)
 	}
 	return resp.StatusCode, body, nil
+}
+
+// dial connects to the daemon's socket. Every request of the Client, the
+// held connection of [Client.Exec] included, connects through it.
+func (c *Client) dial(ctx context.Context) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", c.Socket)
+	if err != nil {
+		return nil, dialError(c.Socket, err)
+	}
+	return conn, nil
 }
 
 func (c *Client) exchangeError(ctx context.Context, err error) error {
