@@ -122,7 +122,7 @@ func (d *daemon) openURI(ctx context.Context, g *errgroup.Group) error {
 		return fmt.Errorf("uri: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
-	u := metadata.NewURI(metadata.URIOptions{Source: d.svc, Key: key, BaseURL: base, Clock: d.clk, Log: d.log})
+	u := metadata.NewURI(metadata.URIOptions{Source: d.svc, Key: key, BaseURL: base, Clock: d.clk, Log: d.log, Grants: d.execs})
 	d.uri.p.Store(u)
 	d.log.Info("credentials URI endpoint", "addr", ln.Addr().String(), "key_dir", dir)
 	g.Go(func() error { return metadata.Serve(ctx, ln, u, d.log) })
