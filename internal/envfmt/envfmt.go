@@ -64,7 +64,7 @@ func Append(b []byte, format string, expires time.Time, vars []Var) ([]byte, err
 }
 
 // shQuote single-quotes s for a POSIX shell: nothing inside single quotes
-// is special, and a quote is written as '\''.
+// is special, and a quote is written as '\”.
 func shQuote(s string) (string, error) {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'", nil
 }
