@@ -64,7 +64,8 @@ func Append(b []byte, format string, expires time.Time, vars []Var) ([]byte, err
 }
 
 // shQuote single-quotes s for a POSIX shell: nothing inside single quotes
-// is special, and a quote is written as '\”.
+// is special, and each quote in s closes the quoting, adds an escaped
+// quote and reopens it.
 func shQuote(s string) (string, error) {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'", nil
 }
