@@ -57,21 +57,14 @@ func execDaemon(t *testing.T) (bin, sock string, sts *localsts.Server, endpoint 
 	ln := mdListen(t, "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	cfg := fmt.Sprintf(`
-[source]
-type = "access_key"
-access_key_id = %q
-access_key_secret = %q
-[sts]
-region = "cn-hangzhou"
-endpoint = %q
+	cfg := testenv.SourceTOML(endpoint) + fmt.Sprintf(`
 [uri]
 listen = %q
 state_dir = %q
 [[role]]
 name = "reader"
 arn = %q
-`, testenv.KeyID, testenv.KeySecret, endpoint, addr, filepath.Join(t.TempDir(), "state"), testenv.Params("reader").RoleARN)
+`, addr, filepath.Join(t.TempDir(), "state"), testenv.Params("reader").RoleARN)
 	path := filepath.Join(t.TempDir(), "ossd.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -154,6 +154,16 @@ func (h *held) wait(t *testing.T) {
 	}
 }
 
+// registerHeld registers req as uid 1000 and holds it.
+func (f *fixture) registerHeld(t *testing.T, req credproc.ExecRequest) *held {
+	t.Helper()
+	g, err := f.reg.Register(as(1000), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hold(t, f, g)
+}
+
 func socketPair(t *testing.T) (net.Conn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("unix", testenv.SocketPath(t))
@@ -221,11 +231,7 @@ func TestLifetime(t *testing.T) {
 func TestUnverifiedPID(t *testing.T) {
 	f := newFixture(t, execuri.Options{})
 	req := request("reader")
-	g, err := f.reg.Register(as(1000), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := hold(t, f, g)
+	h := f.registerHeld(t, req)
 	h.send(t, credproc.ExecMessage{PID: 1})
 	if ack := h.line(t); ack.Verified {
 		t.Errorf("pid 1 verified as a child of the test")
@@ -330,11 +336,7 @@ func TestRegisterRefusals(t *testing.T) {
 func TestRunEndsHolds(t *testing.T) {
 	f := newFixture(t, execuri.Options{})
 	req := request("reader")
-	g, err := f.reg.Register(as(1000), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := hold(t, f, g)
+	h := f.registerHeld(t, req)
 	pending, err := f.reg.Register(as(1000), request("reader")) // registered, not yet held
 	if err != nil {
 		t.Fatal(err)

@@ -21,9 +21,8 @@ import (
 func envCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("env", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	role := fs.String("role", "", "role name, as configured in the daemon (required)")
-	sock := fs.String("socket", "", "daemon socket (overrides $"+paths.EnvSocket+")")
-	session := fs.String("session", "", "session suffix: a separate STS session named <session_name>-SUFFIX")
+	var role, sock, session string
+	roleFlags(fs, &role, &sock, &session) // exec.go
 	format := fs.String("format", "sh", "sh | fish | dotenv | json")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -31,23 +30,23 @@ func envCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	switch {
 	case fs.NArg() > 0:
 		return usageError{fmt.Sprintf("env: unexpected argument %q", fs.Arg(0))}
-	case *role == "":
+	case role == "":
 		return usageError{"env: --role NAME is required"}
 	case *format != "json" && !slices.Contains(envfmt.Formats, *format):
 		return usageError{fmt.Sprintf("env: unknown --format %q: want sh, fish, dotenv or json", *format)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cl := credproc.Client{Socket: paths.Socket(*sock, "", os.Getenv, os.Geteuid()), Clock: clock.Real{}}
-	c, err := cl.Credentials(ctx, *role, *session)
+	cl := credproc.Client{Socket: paths.Socket(sock, "", os.Getenv, os.Geteuid()), Clock: clock.Real{}}
+	c, err := cl.Credentials(ctx, role, session)
 	if err != nil {
-		return fmt.Errorf("env --role %s: %w", *role, err)
+		return fmt.Errorf("env --role %s: %w", role, err)
 	}
 	var out []byte
 	if *format == "json" {
 		out = credproc.AppendOutput(nil, c)
 	} else if out, err = envfmt.Append(nil, *format, c.Expiration, envfmt.Vars(c)); err != nil {
-		return fmt.Errorf("env --role %s: %w", *role, err)
+		return fmt.Errorf("env --role %s: %w", role, err)
 	}
 	_, err = stdout.Write(out)
 	return err

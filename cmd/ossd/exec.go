@@ -53,9 +53,7 @@ func parseExecFlags(args []string, stderr io.Writer) (execFlags, error) {
 	var f execFlags
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.role, "role", "", "role name, as configured in the daemon (required)")
-	fs.StringVar(&f.socket, "socket", "", "daemon socket (overrides $"+paths.EnvSocket+")")
-	fs.StringVar(&f.session, "session", "", "session suffix: a separate STS session named <session_name>-SUFFIX")
+	roleFlags(fs, &f.role, &f.socket, &f.session)
 	fs.BoolVar(&f.env, "env", false, "also set "+envfmt.AccessKeyID+", _SECRET and "+envfmt.SecurityToken+" (they do not refresh)")
 	fs.BoolVar(&f.override, "override", false, "replace credential variables already set in the environment")
 	if err := fs.Parse(args); err != nil {
@@ -69,6 +67,14 @@ func parseExecFlags(args []string, stderr io.Writer) (execFlags, error) {
 		return f, usageError{"exec: no command: ossd exec --role NAME -- CMD [ARGS...]"}
 	}
 	return f, nil
+}
+
+// roleFlags defines the flags that name a role and session on a daemon's
+// socket, as exec and env take them.
+func roleFlags(fs *flag.FlagSet, role, socket, session *string) {
+	fs.StringVar(role, "role", "", "role name, as configured in the daemon (required)")
+	fs.StringVar(socket, "socket", "", "daemon socket (overrides $"+paths.EnvSocket+")")
+	fs.StringVar(session, "session", "", "session suffix: a separate STS session named <session_name>-SUFFIX")
 }
 
 // exitStatus is the command's exit status, which ossd exec exits with. It

@@ -66,14 +66,7 @@ func startExecDaemon(t *testing.T, o execOpts) *execDaemon {
 	if o.noURI {
 		uri = ""
 	}
-	cfg := fmt.Sprintf(`
-[source]
-type = "access_key"
-access_key_id = %q
-access_key_secret = %q
-[sts]
-region = "cn-hangzhou"
-endpoint = %q
+	cfg := testenv.SourceTOML(endpoint) + fmt.Sprintf(`
 [audit]
 file = %q
 %s
@@ -87,7 +80,7 @@ name = "guarded"
 arn = %q
 [role.allow]
 uids = [0]
-`, testenv.KeyID, testenv.KeySecret, endpoint, e.audit, o.extra, uri, testenv.Params("reader").RoleARN, o.readerAllow, testenv.Params("guarded").RoleARN)
+`, e.audit, o.extra, uri, testenv.Params("reader").RoleARN, o.readerAllow, testenv.Params("guarded").RoleARN)
 	e.cfg = filepath.Join(t.TempDir(), "ossd.toml")
 	if err := os.WriteFile(e.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
