@@ -14,9 +14,7 @@ import (
 	"time"
 
 	"github.com/ossd/ossd/execuri"
-	"github.com/ossd/ossd/internal/access"
 	"github.com/ossd/ossd/internal/audit"
-	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/credproc"
 	"github.com/ossd/ossd/internal/logtest"
 	"github.com/ossd/ossd/internal/peer"
@@ -36,16 +34,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, o execuri.Options) *fixture {
 	t.Helper()
-	env := testenv.New(t, testenv.Options{}, "reader", "guarded")
-	roles := testenv.Roles("reader", "guarded")
-	rule, err := access.Compile(config.Allow{UIDs: []uint32{1000}}, access.System())
-	if err != nil {
-		t.Fatal(err)
-	}
-	roles[1].Allow = rule
-	if errs := env.Service.Apply(context.Background(), roles); len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	env := testenv.Guarded(t, 1000)
 	f := &fixture{env: env, audit: new(testenv.SyncBuffer), ran: make(chan error, 1)}
 	log, buf := logtest.New(t)
 	o.Prepare, o.Audit, o.Log = env.Service.Prepare, audit.New(f.audit, env.Clock), log

@@ -13,9 +13,7 @@ import (
 	"time"
 
 	"github.com/ossd/ossd/execuri"
-	"github.com/ossd/ossd/internal/access"
 	"github.com/ossd/ossd/internal/audit"
-	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/credproc"
 	"github.com/ossd/ossd/internal/logtest"
 	"github.com/ossd/ossd/internal/testenv"
@@ -37,16 +35,7 @@ type execSetup struct {
 
 func startExec(t *testing.T) *execSetup {
 	t.Helper()
-	env := testenv.New(t, testenv.Options{}, "reader", "guarded")
-	roles := testenv.Roles("reader", "guarded")
-	rule, err := access.Compile(config.Allow{UIDs: []uint32{4901}}, access.System())
-	if err != nil {
-		t.Fatal(err)
-	}
-	roles[1].Allow = rule
-	if errs := env.Service.Apply(context.Background(), roles); len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	env := testenv.Guarded(t, 4901)
 	s := &execSetup{env: env, audit: new(testenv.SyncBuffer), done: make(chan struct{})}
 	al := audit.New(s.audit, env.Clock)
 	env.Service.SetAudit(al)
