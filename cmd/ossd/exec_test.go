@@ -332,3 +332,15 @@ func TestExecURIDisabled(t *testing.T) {
 		t.Errorf("ossd exec without [uri]: %d %s", status, stderr)
 	}
 }
+
+// TestExecDev: `ossd serve --dev` has the credentials-URI listener, so
+// ossd exec works against it, and its banner says how.
+func TestExecDev(t *testing.T) {
+	sock := testenv.SocketPath(t)
+	d := startDaemon(t, sock, "serve", "--dev", "--socket", sock)
+	waitLong(t, "the dev banner", func() bool { return strings.Contains(d.Stdout.String(), "exec:     ossd exec --role demo") })
+	status, out, stderr := runOssdExec(t, sock, []string{"OSSD_TEST_EXEC_CLIENT=1"}, "--role", "demo", "--", os.Args[0])
+	if lines := strings.SplitN(out, "\n", 4); status != 0 || len(lines) < 4 || lines[2] != "200" {
+		t.Errorf("ossd exec against --dev: %d %s %s", status, out, stderr)
+	}
+}

@@ -231,6 +231,7 @@ func devMetadataBanner(sock string, cfg *config.Config) string {
 	}
 	if cfg.URI.Listen != "" {
 		fmt.Fprintf(&b, "  URI:      export ALIBABA_CLOUD_CREDENTIALS_URI=$(%s uri --role %s --socket %s)\n", selfCommand(), cfg.Roles[0].Name, sock)
+		fmt.Fprintf(&b, "  exec:     %s exec --role %s --socket %s -- CMD [ARGS...]\n", selfCommand(), cfg.Roles[0].Name, sock)
 	}
 	return b.String()
 }
