@@ -15,8 +15,8 @@
 // connects to it.
 //
 // The Registry holds token digests (SHA-256), never tokens, so a lookup's
-// timing says nothing useful about any token and no token can leak from the
-// daemon's memory. It is bounded: at most MaxPerUID live registrations per
+// timing says nothing useful about any token, and no token is kept once
+// its registration has been read. It is bounded: at most MaxPerUID live registrations per
 // registering uid and MaxTotal in all; a registration beyond either is
 // refused (nothing is evicted, since every live URI belongs to a running
 // command).

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"math"
 	"net"
+	"time"
 
 	"github.com/ossd/ossd/internal/audit"
+	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/credproc"
 	"github.com/ossd/ossd/internal/peer"
 	"github.com/ossd/ossd/internal/service"
@@ -24,6 +26,9 @@ const (
 )
 
 const endShutdown = credproc.ExecEndShutdown
+
+// writeTimeout bounds each write to a registration's client.
+const writeTimeout = 5 * time.Second
 
 // upgradeResponse switches the registration's connection to the exec
 // protocol.
@@ -146,6 +151,7 @@ func (g *Grant) attach(conn net.Conn, first []byte) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.conn = conn
+	g.writeDeadline()
 	if g.end != "" {
 		conn.Write(append(first, endLine(g.end)...)) // best effort: the connection closes next
 		return false
@@ -158,7 +164,15 @@ func (g *Grant) attach(conn net.Conn, first []byte) bool {
 func (g *Grant) write(b []byte) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.writeDeadline()
 	g.conn.Write(b) // a failed write means the client left, which the read loop sees
+}
+
+// writeDeadline bounds the next write on g's connection, so that a client
+// that never reads cannot hold g.mu, and with it Registry.Run, for long.
+// Every write is a short line that fits in the socket's buffer.
+func (g *Grant) writeDeadline() {
+	g.conn.SetWriteDeadline(clock.Real{}.Now().Add(writeTimeout)) // an error shows as the write failing
 }
 
 // stop ends g: it tells the client why and closes the connection, which
@@ -168,6 +182,7 @@ func (g *Grant) stop(end string) {
 	defer g.mu.Unlock()
 	g.end = end
 	if g.conn != nil {
+		g.writeDeadline()
 		g.conn.Write(endLine(end)) // best effort: the connection closes next
 		g.conn.Close()
 	}

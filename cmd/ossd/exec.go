@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -130,7 +131,7 @@ func execEnv(environ []string, override bool) ([]string, error) {
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
 		present[k] = true
-		if !contains(shadowing, k) {
+		if !slices.Contains(shadowing, k) {
 			out = append(out, kv)
 		} else if v != "" {
 			set = append(set, k)
@@ -146,15 +147,6 @@ func execEnv(environ []string, override bool) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // warnProfileFile warns when a shared credentials file exists: the default
