@@ -22,10 +22,14 @@ func envCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("env", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var role, sock, session string
-	roleFlags(fs, &role, &sock, &session) // exec.go
+	daemon := roleFlags(fs, &role, &sock, &session) // exec.go
 	format := fs.String("format", "sh", "sh | fish | dotenv | json")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
+	}
+	want, err := daemon()
+	if err != nil {
+		return err
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -37,7 +41,7 @@ func envCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cl := credproc.Client{Socket: paths.Socket(sock, "", os.Getenv, os.Geteuid()), Clock: clock.Real{}}
+	cl := credproc.Client{Socket: paths.Socket(sock, "", os.Getenv, os.Geteuid()), Clock: clock.Real{}, Daemon: want}
 	c, err := cl.Credentials(ctx, role, session)
 	if err != nil {
 		return fmt.Errorf("env --role %s: %w", role, err)

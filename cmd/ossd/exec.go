@@ -16,6 +16,7 @@ import (
 
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/credproc"
+	"github.com/ossd/ossd/internal/daemonid"
 	"github.com/ossd/ossd/internal/envfmt"
 	"github.com/ossd/ossd/internal/paths"
 )
@@ -47,6 +48,7 @@ const registerTimeout = 30 * time.Second
 type execFlags struct {
 	role, socket, session string
 	env, override         bool
+	daemon                daemonid.Want
 	argv                  []string
 }
 
@@ -54,11 +56,15 @@ func parseExecFlags(args []string, stderr io.Writer) (execFlags, error) {
 	var f execFlags
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	roleFlags(fs, &f.role, &f.socket, &f.session)
+	daemon := roleFlags(fs, &f.role, &f.socket, &f.session)
 	fs.BoolVar(&f.env, "env", false, "also set "+envfmt.AccessKeyID+", _SECRET and "+envfmt.SecurityToken+" (they do not refresh)")
 	fs.BoolVar(&f.override, "override", false, "replace credential variables already set in the environment")
 	if err := fs.Parse(args); err != nil {
 		return f, usageError{err.Error()}
+	}
+	var err error
+	if f.daemon, err = daemon(); err != nil {
+		return f, err
 	}
 	f.argv = fs.Args()
 	switch {
@@ -71,11 +77,13 @@ func parseExecFlags(args []string, stderr io.Writer) (execFlags, error) {
 }
 
 // roleFlags defines the flags that name a role and session on a daemon's
-// socket, as exec and env take them.
-func roleFlags(fs *flag.FlagSet, role, socket, session *string) {
+// socket, as exec and env take them, and --daemon-uid (daemon.go), whose
+// value the returned function gives after fs.Parse.
+func roleFlags(fs *flag.FlagSet, role, socket, session *string) func() (daemonid.Want, error) {
 	fs.StringVar(role, "role", "", "role name, as configured in the daemon (required)")
 	fs.StringVar(socket, "socket", "", "daemon socket (overrides $"+paths.EnvSocket+")")
 	fs.StringVar(session, "session", "", "session suffix: a separate STS session named <session_name>-SUFFIX")
+	return daemonFlag(fs)
 }
 
 // exitStatus is the command's exit status, which ossd exec exits with. It
@@ -96,7 +104,7 @@ func execCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	warnProfileFile(os.Getenv, stderr)
-	cl := &credproc.Client{Socket: paths.Socket(f.socket, "", os.Getenv, os.Geteuid()), Clock: clock.Real{}}
+	cl := &credproc.Client{Socket: paths.Socket(f.socket, "", os.Getenv, os.Geteuid()), Clock: clock.Real{}, Daemon: f.daemon}
 	req := credproc.ExecRequest{Role: f.role, Session: f.session, Token: credproc.NewExecToken()}
 	rctx, cancel := context.WithTimeout(ctx, registerTimeout)
 	defer cancel()
