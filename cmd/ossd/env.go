@@ -15,29 +15,36 @@ import (
 	"github.com/ossd/ossd/internal/paths"
 )
 
+const (
+	envSynopsis = "ossd env --role NAME [--session SUFFIX] [--format sh|fish|dotenv|json] [--socket PATH]"
+	envAbout    = `Prints one role's credentials once, for a shell (eval "$(ossd env --role NAME)"),
+fish, a dotenv file, or as the credential-process JSON. The values do not
+refresh; prefer ossd exec for anything that runs longer than the token.`
+)
+
 // envCmd prints one role's credentials for a shell or a dotenv file (or, in
 // json, as the credential-process body). The values do not refresh: they
 // are for tools that only read the environment.
 func envCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("env", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var role, sock, session string
 	daemon := roleFlags(fs, &role, &sock, &session) // exec.go
 	format := fs.String("format", "sh", "sh | fish | dotenv | json")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	pos, err := parseArgs(fs, args, envSynopsis, envAbout, stdout)
+	if err != nil {
+		return err
 	}
 	want, err := daemon()
 	if err != nil {
 		return err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return usageError{fmt.Sprintf("env: unexpected argument %q", fs.Arg(0))}
+	case len(pos) > 0:
+		return usageError{fmt.Sprintf("env: unexpected argument %q\nusage: %s", pos[0], envSynopsis)}
 	case role == "":
-		return usageError{"env: --role NAME is required"}
+		return usageError{"env: --role NAME is required\nusage: " + envSynopsis}
 	case *format != "json" && !slices.Contains(envfmt.Formats, *format):
-		return usageError{fmt.Sprintf("env: unknown --format %q: want sh, fish, dotenv or json", *format)}
+		return usageError{fmt.Sprintf("env: unknown --format %q: want sh, fish, dotenv or json\nusage: %s", *format, envSynopsis)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

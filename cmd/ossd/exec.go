@@ -52,15 +52,29 @@ type execFlags struct {
 	argv                  []string
 }
 
-func parseExecFlags(args []string, stderr io.Writer) (execFlags, error) {
+const (
+	execSynopsis = "ossd exec --role NAME [--session SUFFIX] [--env] [--override] [--socket PATH] -- CMD [ARGS...]"
+	execAbout    = `Runs CMD with ALIBABA_CLOUD_CREDENTIALS_URI set to a URI of its own that
+serves the role to CMD and its children while CMD runs, and is revoked when
+it exits (or when ossd exec is killed). Signals are passed on to CMD; the
+exit status is CMD's. Flags come before CMD. See docs/exec.md.`
+)
+
+func parseExecFlags(args []string, stdout io.Writer) (execFlags, error) {
 	var f execFlags
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	daemon := roleFlags(fs, &f.role, &f.socket, &f.session)
 	fs.BoolVar(&f.env, "env", false, "also set "+envfmt.AccessKeyID+", _SECRET and "+envfmt.SecurityToken+" (they do not refresh)")
 	fs.BoolVar(&f.override, "override", false, "replace credential variables already set in the environment")
-	if err := fs.Parse(args); err != nil {
-		return f, usageError{err.Error()}
+	// Flags stop at CMD: what follows is CMD's, flags and all.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, helpText(fs, execSynopsis, execAbout))
+		return f, errHelp
+	case err != nil:
+		return f, usageError{fmt.Sprintf("exec: %v\n%s", err, helpText(fs, execSynopsis, execAbout))}
 	}
 	var err error
 	if f.daemon, err = daemon(); err != nil {
@@ -69,9 +83,9 @@ func parseExecFlags(args []string, stderr io.Writer) (execFlags, error) {
 	f.argv = fs.Args()
 	switch {
 	case f.role == "":
-		return f, usageError{"exec: --role NAME is required"}
+		return f, usageError{"exec: --role NAME is required\nusage: " + execSynopsis}
 	case len(f.argv) == 0:
-		return f, usageError{"exec: no command: ossd exec --role NAME -- CMD [ARGS...]"}
+		return f, usageError{"exec: no command\nusage: " + execSynopsis}
 	}
 	return f, nil
 }
@@ -95,7 +109,7 @@ func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)
 // execCmd runs a command with ALIBABA_CLOUD_CREDENTIALS_URI set to a URI
 // that serves one role to that command, and its children, while it runs.
 func execCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseExecFlags(args, stderr)
+	f, err := parseExecFlags(args, stdout)
 	if err != nil {
 		return err
 	}

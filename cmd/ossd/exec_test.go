@@ -338,7 +338,7 @@ func TestExecURIDisabled(t *testing.T) {
 func TestExecDev(t *testing.T) {
 	sock := testenv.SocketPath(t)
 	d := startDaemon(t, sock, "serve", "--dev", "--socket", sock)
-	waitLong(t, "the dev banner", func() bool { return strings.Contains(d.Stdout.String(), "exec:     ossd exec --role demo") })
+	waitLong(t, "the dev banner", func() bool { return strings.Contains(d.Stdout.String(), " exec --role demo --socket "+sock+" -- CMD") })
 	status, out, stderr := runOssdExec(t, sock, []string{"OSSD_TEST_EXEC_CLIENT=1"}, "--role", "demo", "--", os.Args[0])
 	if lines := strings.SplitN(out, "\n", 4); status != 0 || len(lines) < 4 || lines[2] != "200" {
 		t.Errorf("ossd exec against --dev: %d %s %s", status, out, stderr)
