@@ -66,7 +66,7 @@ func startExecDaemon(t *testing.T, o execOpts) *execDaemon {
 	if o.noURI {
 		uri = ""
 	}
-	cfg := testenv.SourceTOML(endpoint) + fmt.Sprintf(`
+	cfg := stsConfig(endpoint, fmt.Sprintf(`
 [audit]
 file = %q
 %s
@@ -80,7 +80,7 @@ name = "guarded"
 arn = %q
 [role.allow]
 uids = [0]
-`, e.audit, o.extra, uri, testenv.Params("reader").RoleARN, o.readerAllow, testenv.Params("guarded").RoleARN)
+`, e.audit, o.extra, uri, testenv.Params("reader").RoleARN, o.readerAllow, testenv.Params("guarded").RoleARN))
 	e.cfg = filepath.Join(t.TempDir(), "ossd.toml")
 	if err := os.WriteFile(e.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
