@@ -27,6 +27,7 @@ const (
 	CodeUnknownRole   = "UnknownRole" // socket lookup of a URI for an unknown role
 	CodeDenied        = "AccessDenied"
 	CodeURIDisabled   = "URIDisabled" // socket lookup while [uri] listen is empty
+	CodeExecEnded     = "ExecEnded"   // an exec URI that is not registered (its command ended)
 )
 
 // httpError is a refusal with its status and stable code. Messages never

@@ -37,6 +37,7 @@ type URIOptions struct {
 	Rate     rate.Limit    // per client address; default DefaultRate
 	Burst    int           // default DefaultBurst
 	Deadline time.Duration // per request; default DefaultDeadline
+	Grants   Grants        // exec URIs (ossd exec); nil: none are served
 }
 
 // URIServer serves GET /v1/credentials/<token>, the target of
@@ -105,6 +106,10 @@ func (u *URIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if tok, ok := strings.CutPrefix(r.URL.Path, ExecPrefix); ok && u.o.Grants != nil {
+		u.serveExec(w, r, tok) // exec.go
+		return
+	}
 	tok, ok := strings.CutPrefix(r.URL.Path, URIPrefix)
 	role, found := u.match(tok)
 	if !ok || !found || r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -112,17 +117,22 @@ func (u *URIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), u.o.Deadline)
+	u.answer(r.Context(), w, r, role, "")
+}
+
+// answer serves the credentials of role and session to the caller in ctx.
+func (u *URIServer) answer(ctx context.Context, w http.ResponseWriter, r *http.Request, role, session string) {
+	ctx, cancel := context.WithTimeout(ctx, u.o.Deadline)
 	defer cancel()
-	c, err := u.o.Source.Credentials(ctx, role, "")
+	c, err := u.o.Source.Credentials(ctx, role, session)
 	if err != nil {
-		u.log.Warn("credentials unavailable", "role", role, "remote", r.RemoteAddr, "err", err)
+		u.log.Warn("credentials unavailable", "role", role, "session", session, "remote", r.RemoteAddr, "err", err)
 		writeError(w, err)
 		return
 	}
 	writeCredentials(w, c)
 	if u.log.Enabled(ctx, slog.LevelDebug) {
-		u.log.Debug("credentials served", "role", role, "remote", r.RemoteAddr, "access_key_id", c.AccessKeyID)
+		u.log.Debug("credentials served", "role", role, "session", session, "remote", r.RemoteAddr, "access_key_id", c.AccessKeyID)
 	}
 }
 

@@ -12,7 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ossd/ossd/execuri"
 	"github.com/ossd/ossd/internal/clock"
+	"github.com/ossd/ossd/internal/credproc"
 	"github.com/ossd/ossd/internal/peer"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -37,6 +39,8 @@ type Options struct {
 	// OnRequest, if set, is called after each request with the matched
 	// route pattern ("" for none) and the status sent (metrics).
 	OnRequest func(route string, status int)
+	// Exec, if set, serves POST /v1/exec: registrations of ossd exec.
+	Exec *execuri.Registry
 }
 
 // Server is the Unix socket API.
@@ -45,6 +49,7 @@ type Server struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	onRequest func(route string, status int)
+	execReg   *execuri.Registry
 }
 
 // New returns a Server.
@@ -53,10 +58,13 @@ func New(o Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: o.Service, log: log.With("component", "socket"), mux: http.NewServeMux(), onRequest: o.OnRequest}
+	s := &Server{svc: o.Service, log: log.With("component", "socket"), mux: http.NewServeMux(), onRequest: o.OnRequest, execReg: o.Exec}
 	s.mux.HandleFunc("/v1/credentials/{role}", s.credentials)
 	s.mux.HandleFunc("/v1/roles", s.roles)
 	s.mux.HandleFunc("/healthz", s.healthz)
+	if o.Exec != nil {
+		s.mux.HandleFunc(credproc.ExecPath, s.exec) // exec.go
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, CodeNotFound, "no such endpoint: " + truncate(r.URL.Path)})
 	})
@@ -97,6 +105,10 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 }
+
+// Unwrap lets http.ResponseController reach the connection: an exec
+// registration takes it over.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code

@@ -28,6 +28,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"configure", "aliyun-cli"}, []string{"--profile", "--role", "--uri", "--socket"}},
 		{[]string{"uri"}, []string{"--role", "--socket", "--config", "--timeout"}},
 		{[]string{"presign"}, []string{"--role", "--method", "--expires", "--socket", "--timeout", "--json"}},
+		{[]string{"exec"}, []string{"--role", "--session", "--env", "--override", "--socket"}},
+		{[]string{"env"}, []string{"--role", "--session", "--format", "--socket"}},
 	} {
 		name := strings.Join(tc.args, " ")
 		t.Run(name, func(t *testing.T) {

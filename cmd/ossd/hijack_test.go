@@ -80,6 +80,8 @@ func TestClientsRefuseHijackedSocket(t *testing.T) {
 				{"status", sock},
 				{"presign", "--role", "reader", sock, "oss://bucket/key"},
 				{"uri", "--role", "reader", sock},
+				{"exec", "--role", "reader", sock, "--", "true"},
+				{"env", "--role", "reader", sock},
 				{"credential-process", "--role", "reader"}, // found through $OSSD_SOCKET
 			} {
 				stdout, stderr, code := runOssd(t, args...)

@@ -7,6 +7,8 @@
 //	ossd serve --config FILE [--socket PATH]
 //	ossd serve --dev [--config FILE] [--socket PATH]
 //	ossd status [--socket PATH] [--json]
+//	ossd exec --role NAME [--session S] [--env] [--override] -- CMD [ARGS...]
+//	ossd env --role NAME [--format sh|fish|dotenv|json]
 //	ossd help COMMAND
 //	ossd version
 package main
@@ -29,7 +31,10 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ossd:", err)
+		var st exitStatus // ossd exec: the command's status, already reported by the command
+		if !errors.As(err, &st) {
+			fmt.Fprintln(os.Stderr, "ossd:", err)
+		}
 		os.Exit(exitCode(err))
 	}
 }
@@ -47,7 +52,10 @@ func (e *exitError) Unwrap() error { return e.err }
 func exitCode(err error) int {
 	var ue usageError
 	var ee *exitError
+	var st exitStatus
 	switch {
+	case errors.As(err, &st):
+		return int(st)
 	case errors.As(err, &ue):
 		return 2
 	case errors.As(err, &ee):
@@ -68,6 +76,8 @@ commands:
   credential-process  print one role's credentials for the aliyun CLI and SDK process providers (--role NAME)
   configure           configure aliyun-cli --profile NAME --role ROLE: point an aliyun CLI profile at ossd
   uri                 print the ALIBABA_CLOUD_CREDENTIALS_URI value of a role (--role NAME)
+  exec                run a command with a credentials URI of its own: exec --role NAME [--env] -- CMD [ARGS...]
+  env                 print a role's credentials for a shell: env --role NAME [--format sh|fish|dotenv|json]
   presign             print a signed OSS URL: presign --role NAME [flags] oss://bucket/key
   version             print the version (also --version, -v)
   help COMMAND        print a command's usage and flags
@@ -102,6 +112,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return uriCmd(ctx, args[1:], stdout, stderr)
 	case "presign":
 		return presignCmd(ctx, args[1:], stdout, stderr)
+	case "exec":
+		return execCmd(ctx, args[1:], stdout, stderr)
+	case "env":
+		return envCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v", "-version":
 		fmt.Fprintln(stdout, version.Get())
 		return nil

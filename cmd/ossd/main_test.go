@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 	if url := os.Getenv("OSSD_TEST_GET_URL"); url != "" {
 		os.Exit(clientGetURL(url))
 	}
+	if os.Getenv("OSSD_TEST_EXEC_CLIENT") != "" {
+		os.Exit(execClient()) // exec_test.go
+	}
 	dir, err := os.MkdirTemp("", "ossd-bin-")
 	if err != nil {
 		panic(err)

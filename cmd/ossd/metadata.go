@@ -122,7 +122,7 @@ func (d *daemon) openURI(ctx context.Context, g *errgroup.Group) error {
 		return fmt.Errorf("uri: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
-	u := metadata.NewURI(metadata.URIOptions{Source: d.svc, Key: key, BaseURL: base, Clock: d.clk, Log: d.log})
+	u := metadata.NewURI(metadata.URIOptions{Source: d.svc, Key: key, BaseURL: base, Clock: d.clk, Log: d.log, Grants: d.execs})
 	d.uri.p.Store(u)
 	d.log.Info("credentials URI endpoint", "addr", ln.Addr().String(), "key_dir", dir)
 	g.Go(func() error { return metadata.Serve(ctx, ln, u, d.log) })
@@ -231,6 +231,7 @@ func devMetadataBanner(sock string, cfg *config.Config) string {
 	}
 	if cfg.URI.Listen != "" {
 		fmt.Fprintf(&b, "  URI:      export ALIBABA_CLOUD_CREDENTIALS_URI=$(%s uri --role %s --socket %s)\n", selfCommand(), cfg.Roles[0].Name, sock)
+		fmt.Fprintf(&b, "  exec:     %s exec --role %s --socket %s -- CMD [ARGS...]\n", selfCommand(), cfg.Roles[0].Name, sock)
 	}
 	return b.String()
 }

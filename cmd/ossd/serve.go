@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ossd/ossd/cache"
+	"github.com/ossd/ossd/execuri"
 	"github.com/ossd/ossd/internal/access"
 	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/chain"
@@ -102,6 +103,7 @@ type daemon struct {
 	running atomic.Pointer[config.Config] // the config in force; replaced by reload
 	uri     uriState                      // the credentials-URI endpoint, for GET /v1/uri (metadata.go)
 	reloads ready.Reloads                 // the last config load, for status, /readyz and metrics
+	execs   *execuri.Registry             // exec-scoped URIs (ossd exec); set by startSocket
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -274,7 +276,8 @@ func (d *daemon) startSocket(ctx context.Context, g *errgroup.Group) (string, er
 		}
 		lns = []net.Listener{ln}
 	}
-	srv := socket.New(socket.Options{Service: d.svc, Log: d.log, Extra: d.socketRoutes(), OnRequest: d.socketOnRequest()})
+	d.execs = d.startExec(ctx, g) // execroute.go
+	srv := socket.New(socket.Options{Service: d.svc, Log: d.log, Extra: d.socketRoutes(), OnRequest: d.socketOnRequest(), Exec: d.execs})
 	for _, ln := range lns {
 		g.Go(func() error { d.awaitStarted(ctx); return srv.Serve(ctx, ln) })
 	}

@@ -36,8 +36,7 @@ func assumeCalls(s *localsts.Server) []string {
 // stsConfig returns the [source] and [sts] tables of a config pointing at
 // the local STS at endpoint, then extra.
 func stsConfig(endpoint, extra string) string {
-	return fmt.Sprintf("[source]\ntype = \"access_key\"\naccess_key_id = %q\naccess_key_secret = %q\n[sts]\nregion = \"cn-hangzhou\"\nendpoint = %q\n",
-		testenv.KeyID, testenv.KeySecret, endpoint) + extra
+	return testenv.SourceTOML(endpoint) + extra
 }
 
 // hubAndApp returns the [[role]]s hub, and app assumed through hub, then

@@ -22,6 +22,8 @@ const (
 	KindIssue   = "issue"   // credentials handed to a caller
 	KindDeny    = "deny"    // a caller refused a role
 	KindPresign = "presign" // a signed URL issued or refused
+	KindExec    = "exec"    // an exec-scoped credentials URI registered for a command (ossd exec), or refused
+	KindRevoke  = "revoke"  // an exec-scoped credentials URI revoked: the command ended or the daemon stopped
 )
 
 // ResultOK is the Result of an event that succeeded; any other Result is
@@ -48,6 +50,7 @@ type Event struct {
 	Expires     time.Duration // validity asked for
 	Expiry      time.Time     // when the issued URL stops working; zero if none was issued
 	Result      string        // ResultOK or an error code
+	ExecPID     int32         // the command an exec URI was registered for, as its registrant reported it
 }
 
 // line is the JSON form of an Event.
@@ -66,6 +69,7 @@ type line struct {
 	Expires     int64  `json:"expires_seconds,omitempty"`
 	Expiry      string `json:"expiry,omitempty"`
 	Result      string `json:"result"`
+	ExecPID     int32  `json:"exec_pid,omitempty"`
 }
 
 // Logger appends events to a writer.
@@ -121,7 +125,7 @@ func (l *Logger) Log(e Event) error {
 		Time: l.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"), Kind: e.Kind,
 		Role: clip(e.Role), Session: clip(e.Session), SessionName: clip(e.SessionName), AccessKeyID: clip(e.AccessKeyID), Caller: callerOf(e.Caller), Path: clip(e.Path),
 		Method: clip(e.Method), Bucket: clip(e.Bucket), Key: clip(e.Key),
-		Expires: int64(e.Expires / time.Second), Result: clip(e.Result),
+		Expires: int64(e.Expires / time.Second), Result: clip(e.Result), ExecPID: e.ExecPID,
 	}
 	if !e.Expiry.IsZero() {
 		ln.Expiry = e.Expiry.UTC().Format(ossd.TimeLayout)

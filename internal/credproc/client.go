@@ -99,19 +99,11 @@ func (c *Client) refusal(ctx context.Context, role string, status int, body []by
 
 // get makes one GET request and returns the status and body.
 func (c *Client) get(ctx context.Context, path string) (int, []byte, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", c.Socket)
+	conn, err := c.dial(ctx)
 	if err != nil {
-		return 0, nil, dialError(c.Socket, err)
-	}
-	defer conn.Close()
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return 0, nil, fmt.Errorf("connect to %s: not a Unix socket connection", c.Socket)
-	}
-	if err := daemonid.Check(sc, c.Socket, c.Daemon); err != nil { // before a byte is sent
 		return 0, nil, err
 	}
+	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) }) // unblocks reads and writes
 	defer stop()
 	req := "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ossd-credential-process\r\nConnection: close\r\n\r\n"
@@ -128,6 +120,27 @@ func (c *Client) get(ctx context.Context, path string) (int, []byte, error) {
 		return 0, nil, c.exchangeError(ctx, err)
 	}
 	return resp.StatusCode, body, nil
+}
+
+// dial connects to the daemon's socket and checks, before a byte is sent,
+// who serves it (daemonid). Every request of the Client, the held
+// connection of [Client.Exec] included, connects through it.
+func (c *Client) dial(ctx context.Context) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", c.Socket)
+	if err != nil {
+		return nil, dialError(c.Socket, err)
+	}
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("connect to %s: not a Unix socket connection", c.Socket)
+	}
+	if err := daemonid.Check(sc, c.Socket, c.Daemon); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }
 
 func (c *Client) exchangeError(ctx context.Context, err error) error {

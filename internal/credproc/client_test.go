@@ -179,6 +179,10 @@ func TestClientRefusesHijackedSocket(t *testing.T) {
 			if _, err := cl.Roles(t.Context()); !errors.As(err, &wd) {
 				t.Errorf("Roles = %v, want a WrongDaemonError", err)
 			}
+			// ossd exec would hand the command a URI of the listener's choosing.
+			if h, err := cl.Exec(t.Context(), credproc.ExecRequest{Role: "reader", Token: credproc.NewExecToken()}); !errors.As(err, &wd) {
+				t.Errorf("Exec = %v, %v; want a WrongDaemonError", h, err)
+			}
 			cl.Daemon = daemonid.UID(testenv.Attacker)
 			if c, err := cl.Credentials(t.Context(), "reader", ""); err != nil || !strings.Contains(c.AccessKeyID, testenv.AttackerMarker) {
 				t.Errorf("with --daemon-uid %d: %v, %v; want the listener's answer", testenv.Attacker, c.AccessKeyID, err)
