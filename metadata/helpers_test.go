@@ -36,7 +36,7 @@ func serve(t testing.TB, h http.Handler) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- metadata.Serve(ctx, ln, h, nil) }()
+	go func() { done <- metadata.Serve(ctx, ln, h, nil, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -7,6 +7,8 @@ import "os"
 // helper assuming a role without the daemon.
 func Self() Identity {
 	id := Identity{Known: true, UID: uint32(os.Geteuid()), GID: uint32(os.Getegid()), PID: int32(os.Getpid()), Via: "self"}
-	readProc("/proc", &id) // the gid it returns is the real one; the effective one is ours already
+	f := &Finder{root: "/proc"} // no sock_diag socket: only /proc/self is read
+	f.readProc(&id)             // the gid it returns is the real one; the effective one is ours already
+	id.NS = NSOwn               // by definition, whatever readProc could read
 	return id
 }
