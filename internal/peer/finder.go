@@ -3,6 +3,7 @@ package peer
 import (
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/ossd/ossd/internal/sockdiag"
@@ -18,6 +19,7 @@ type Finder struct {
 	procs procTable
 	held  inodeCache
 	stats counters
+	bufs  sync.Pool // of *[bufSize]byte
 }
 
 // Options configure a Finder.
@@ -49,8 +51,9 @@ func New(o Options) *Finder {
 	return f
 }
 
-// Close releases the Finder's netlink socket. It is idempotent.
+// Close releases the Finder's netlink socket and files. It is idempotent.
 func (f *Finder) Close() error {
+	f.procs.close()
 	if f.diag == nil {
 		return nil
 	}

@@ -128,3 +128,11 @@ func spawn(t testing.TB, h helper) (pid int, cmd *exec.Cmd) {
 	}
 	return pid, cmd
 }
+
+func listenTB(t testing.TB) (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err == nil {
+		t.Cleanup(func() { ln.Close() })
+	}
+	return ln, err
+}

@@ -4,10 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
-
-	"golang.org/x/sys/unix"
 )
 
 // holder is the one process that holds a socket, and an fd it holds it by.
@@ -91,29 +88,10 @@ func (f *Finder) sockets(pid int) map[uint64]string {
 	return out
 }
 
-// socketAt returns the socket inode that fd (a name in the fd directory
-// dir) is open on.
-func (f *Finder) socketAt(dir int, fd string) (uint64, bool) {
-	l, err := f.readlinkAt(dir, fd)
-	if err != nil {
-		return 0, false
-	}
-	s, ok := strings.CutPrefix(l, "socket:[")
-	if !ok || !strings.HasSuffix(s, "]") {
-		return 0, false
-	}
-	ino, err := strconv.ParseUint(s[:len(s)-1], 10, 64)
-	return ino, err == nil
-}
-
-// holds reports whether h still has its fd open on socket inode.
-func (f *Finder) holds(h holder, inode uint64) bool {
-	dir, err := f.openDir(f.root + "/" + strconv.Itoa(h.pid) + "/fd")
-	if err != nil {
-		return false
-	}
-	defer unix.Close(dir)
-	ino, ok := f.socketAt(dir, h.fd)
+// holdsAt reports whether h still has its fd open on socket inode; dir is
+// h's /proc/<pid> directory.
+func (f *Finder) holdsAt(dir int, h holder, inode uint64) bool {
+	ino, ok := f.socketAt(dir, "fd/"+h.fd)
 	return ok && ino == inode
 }
 

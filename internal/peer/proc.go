@@ -11,28 +11,31 @@ import (
 // nsIDs are the inode numbers of a process's mount and user namespaces.
 type nsIDs struct{ mnt, user uint64 }
 
-// readProc fills Exe, ExeFile, Cgroup, Groups and NS of id from
-// /proc/<id.PID> and returns the real gid that /proc reports. Every read
-// goes through one directory fd, so all of them are of the same process
-// (or fail once it is gone); whether that process is the caller is the
-// caller's check (pidfd alive afterwards).
-func (f *Finder) readProc(id *Identity) (gid uint32) {
-	dir, err := f.openDir(f.root + "/" + strconv.Itoa(int(id.PID)))
-	if err != nil {
-		return 0
-	}
-	defer unix.Close(dir)
+// bufSize is the size of the Finder's scratch buffers: a link target
+// (socket:[N], an executable's path) or a small /proc file such as status.
+const bufSize = 8 << 10
+
+// openPID opens /proc/<pid>. Every read through the returned fd is of the
+// same process, or fails once it is gone; whether that process is still
+// the caller is the caller's check (pidfd alive afterwards).
+func (f *Finder) openPID(pid int) (int, error) {
+	return f.openDir(f.root + "/" + strconv.Itoa(pid))
+}
+
+// readProc fills Exe, ExeFile, Cgroup, Groups and NS of id from the
+// /proc/<pid> directory dir and returns the real gid that /proc reports.
+func (f *Finder) readProc(dir int, id *Identity) (gid uint32) {
 	if exe, err := f.readlinkAt(dir, "exe"); err == nil {
 		id.Exe = strings.TrimSuffix(exe, " (deleted)")
 	}
 	if fid, err := f.statAt(dir, "exe"); err == nil {
 		id.ExeFile = fid
 	}
-	if b, err := f.readAt(dir, "cgroup"); err == nil {
-		id.Cgroup = parseCgroup(string(b))
+	if s, err := f.readAt(dir, "cgroup"); err == nil {
+		id.Cgroup = parseCgroup(s)
 	}
-	if b, err := f.readAt(dir, "status"); err == nil {
-		gid, id.Groups = parseStatus(string(b))
+	if s, err := f.readAt(dir, "status"); err == nil {
+		gid, id.Groups = parseStatus(s)
 	}
 	if ns, err := f.namespacesAt(dir); err == nil {
 		id.NS = f.compareNS(ns)
@@ -94,12 +97,33 @@ func (f *Finder) openDir(path string) (int, error) {
 
 func (f *Finder) readlinkAt(dir int, name string) (string, error) {
 	f.stats.opened.Add(1)
-	var buf [unix.PathMax]byte
+	buf := f.buf()
+	defer f.bufs.Put(buf)
 	n, err := unix.Readlinkat(dir, name, buf[:])
 	if err != nil {
 		return "", fmt.Errorf("readlink %s: %w", name, err)
 	}
 	return string(buf[:n]), nil
+}
+
+// socketAt returns the socket inode that name, an fd link under dir, is
+// open on.
+func (f *Finder) socketAt(dir int, name string) (uint64, bool) {
+	f.stats.opened.Add(1)
+	buf := f.buf()
+	defer f.bufs.Put(buf)
+	n, err := unix.Readlinkat(dir, name, buf[:])
+	if err != nil || n < len("socket:[0]") || string(buf[:8]) != "socket:[" || buf[n-1] != ']' {
+		return 0, false
+	}
+	ino := uint64(0)
+	for _, c := range buf[8 : n-1] {
+		if c < '0' || c > '9' || ino > (1<<63)/10 {
+			return 0, false
+		}
+		ino = ino*10 + uint64(c-'0')
+	}
+	return ino, true
 }
 
 // statAt stats name, following it: for /proc/<pid>/exe and ns/*, the
@@ -114,32 +138,44 @@ func (f *Finder) statAt(dir int, name string) (FileID, error) {
 }
 
 // readAt reads a small /proc file whole.
-func (f *Finder) readAt(dir int, name string) ([]byte, error) {
+func (f *Finder) readAt(dir int, name string) (string, error) {
 	f.stats.opened.Add(1)
-	return readFileAt(dir, name)
+	buf := f.buf()
+	defer f.bufs.Put(buf)
+	b, err := readFileAt(dir, name, buf[:])
+	return string(b), err
 }
 
-func readFileAt(dir int, name string) ([]byte, error) {
+// readFileAt reads name into buf. A /proc file generated in one go (as
+// status and cgroup are) comes whole in the first read when it is shorter
+// than buf; a longer one is cut at len(buf).
+func readFileAt(dir int, name string, buf []byte) ([]byte, error) {
 	fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, 0, 4096)
-	for {
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
-		if n == 0 {
-			return buf, nil
-		}
-		buf = buf[:len(buf)+n]
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+		n += m
+		if m == 0 || n < len(buf)/2 {
+			break
 		}
 	}
+	return buf[:n], nil
+}
+
+// buf returns a scratch buffer; put it back in f.bufs.
+func (f *Finder) buf() *[bufSize]byte {
+	if b, ok := f.bufs.Get().(*[bufSize]byte); ok {
+		return b
+	}
+	return new([bufSize]byte)
 }

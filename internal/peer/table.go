@@ -31,6 +31,16 @@ type procTable struct {
 	gen   uint64           // incremented by every refresh
 	full  uint64           // the generation of the last full refresh
 	buf   []byte           // getdents buffer
+	load  int              // /proc/loadavg, kept open; 0 until first read
+}
+
+func (t *procTable) close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.load > 0 {
+		unix.Close(t.load)
+		t.load = 0
+	}
 }
 
 type procEnt struct {
@@ -47,7 +57,7 @@ func (f *Finder) owned(uid uint32, full bool) (pids []int, gen uint64) {
 	t := &f.procs
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	last, err := f.lastPID()
+	last, err := f.lastPID(t)
 	if err != nil {
 		last = -1
 	}
@@ -109,7 +119,9 @@ func (f *Finder) ownerOf(dir, pid int) (procEnt, bool) {
 		return e, true
 	}
 	defer unix.Close(pd)
-	b, err := readFileAt(pd, "status")
+	buf := f.buf()
+	defer f.bufs.Put(buf)
+	b, err := readFileAt(pd, "status", buf[:])
 	if err != nil {
 		return e, true
 	}
@@ -172,15 +184,18 @@ func atoi(b []byte) (int, bool) {
 }
 
 // lastPID reads the last pid allocated in ossd's pid namespace, the last
-// field of /proc/loadavg ("0.00 0.01 0.05 1/123 4567").
-func (f *Finder) lastPID() (int, error) {
-	fd, err := unix.Open(f.root+"/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
+// field of /proc/loadavg ("0.00 0.01 0.05 1/123 4567"). The file is kept
+// open and read again from its start. Call it with t.mu held.
+func (f *Finder) lastPID(t *procTable) (int, error) {
+	if t.load <= 0 {
+		fd, err := unix.Open(f.root+"/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, err
+		}
+		t.load = fd
 	}
-	defer unix.Close(fd)
 	var buf [128]byte
-	n, err := unix.Read(fd, buf[:])
+	n, err := unix.Pread(t.load, buf[:], 0)
 	if err != nil {
 		return -1, err
 	}

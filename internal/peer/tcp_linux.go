@@ -37,11 +37,16 @@ func (f *Finder) TCP(client, server netip.AddrPort) (Identity, error) {
 		return Identity{}, fmt.Errorf("%w: pid %d: %v", ErrUnknown, h.pid, err)
 	}
 	defer unix.Close(pidfd)
+	dir, err := f.openPID(h.pid)
+	if err != nil {
+		return Identity{}, fmt.Errorf("%w: pid %d: %v", ErrUnknown, h.pid, err)
+	}
+	defer unix.Close(dir)
 	id := Identity{Known: true, UID: sock.UID, PID: int32(h.pid)}
-	id.GID = f.readProc(&id)
+	id.GID = f.readProc(dir, &id)
 	// The pidfd pins the identity of pid only while the process lives, and
 	// the fd scan proves it held the socket: check both again after the reads.
-	if !alive(pidfd) || !f.holds(h, sock.Inode) {
+	if !alive(pidfd) || !f.holdsAt(dir, h, sock.Inode) {
 		return Identity{}, fmt.Errorf("%w: pid %d exited or let go of the socket during the lookup", ErrUnknown, h.pid)
 	}
 	return id, nil

@@ -40,7 +40,10 @@ func (f *Finder) Unix(c *net.UnixConn) (Identity, error) {
 		}
 	}
 	defer unix.Close(pidfd)
-	f.readProc(&id)
+	if dir, err := f.openPID(int(id.PID)); err == nil {
+		f.readProc(dir, &id)
+		unix.Close(dir)
+	}
 	if !alive(pidfd) {
 		// The process exited while we read /proc/<pid>: what we read may
 		// belong to a successor with the same pid. Keep only what the kernel
