@@ -209,20 +209,32 @@ func TestNewConnOtherUsersFDs(t *testing.T) {
 }
 
 // benchNewConn makes b.N requests on new connections from the client
-// helper to addr and reports the server's CPU per request (cpu-ns/op).
-// It sends all b.N requests in one command so that nothing but the
-// requests runs on this side while they do.
-func benchNewConn(b *testing.B, client *helperProc, addr string) {
+// helper to addr and reports the server's CPU per request (cpu-ns/op) and,
+// given peers, the /proc entries and listings of /proc per request. It
+// sends all b.N requests in one command so that nothing but the requests
+// runs on this side while they do.
+func benchNewConn(b *testing.B, client *helperProc, addr string, peers *peer.Finder) {
 	if ans := client.say(b, fmt.Sprintf("10 %s %s", addr, creds)); ans != "ok" {
 		b.Fatalf("client: %s", ans)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0, st0 := cpuTime(), statsOf(peers)
 	if ans := client.say(b, fmt.Sprintf("%d %s %s", b.N, addr, creds)); ans != "ok" {
 		b.Fatalf("client: %s", ans)
 	}
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	if st := statsOf(peers); st.TCP > st0.TCP {
+		b.ReportMetric(float64(st.Opened-st0.Opened)/float64(b.N), "opened/op")
+		b.ReportMetric(float64(st.Scans-st0.Scans)/float64(b.N), "scans/op")
+	}
+}
+
+func statsOf(f *peer.Finder) peer.Stats {
+	if f == nil {
+		return peer.Stats{}
+	}
+	return f.Stats()
 }
 
 // cpuTime is this process's user and system CPU time in nanoseconds.
@@ -238,7 +250,7 @@ func BenchmarkNewConnMetadata(b *testing.B) {
 	peers := peer.New(peer.Options{})
 	defer peers.Close()
 	client, exe := startHelper(b, "client", clientUIDOrSelf())
-	benchNewConn(b, client, guardedListener(b, peers, clientUIDOrSelf(), exe))
+	benchNewConn(b, client, guardedListener(b, peers, clientUIDOrSelf(), exe), peers)
 }
 
 // BenchmarkNewConnMetadataOtherUserFDs is BenchmarkNewConnMetadata while
@@ -260,7 +272,7 @@ func BenchmarkNewConnOpenRole(b *testing.B) {
 	env := newEnv(b)
 	h := metadata.New(metadata.Options{Source: env.Service, Role: "reader", Clock: env.Clock, Rate: rate.Inf})
 	client, _ := startHelper(b, "client", clientUIDOrSelf())
-	benchNewConn(b, client, serveWith(b, h, peers))
+	benchNewConn(b, client, serveWith(b, h, peers), peers)
 }
 
 // BenchmarkNewConnBare is the limit: a bare net/http server answering the
@@ -279,5 +291,5 @@ func BenchmarkNewConnBare(b *testing.B) {
 	go srv.Serve(ln)
 	defer srv.Close()
 	client, _ := startHelper(b, "client", clientUIDOrSelf())
-	benchNewConn(b, client, ln.Addr().String())
+	benchNewConn(b, client, ln.Addr().String(), nil)
 }

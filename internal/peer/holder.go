@@ -2,9 +2,10 @@ package peer
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // holder is the one process that holds a socket, and an fd it holds it by.
@@ -71,20 +72,24 @@ func (f *Finder) sockets(pid int) map[uint64]string {
 	if err != nil {
 		return nil
 	}
-	d := os.NewFile(uintptr(dir), "fd") // closes dir
-	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	if err != nil {
-		return nil
-	}
-	out := map[uint64]string{}
-	for _, fd := range names {
+	defer unix.Close(dir)
+	buf := f.buf()
+	defer f.bufs.Put(buf)
+	var out map[uint64]string
+	readDir(dir, buf[:], func(name []byte, _ uint64) {
+		if name[0] == '.' {
+			return
+		}
+		fd := string(name)
 		if ino, ok := f.socketAt(dir, fd); ok {
+			if out == nil {
+				out = map[uint64]string{}
+			}
 			if _, dup := out[ino]; !dup {
 				out[ino] = fd
 			}
 		}
-	}
+	})
 	return out
 }
 

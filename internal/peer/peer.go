@@ -71,12 +71,18 @@ func (f FileID) String() string {
 
 // FileOf returns the identity of the file at path, following symlinks, as
 // this process's mount namespace resolves it.
-func FileOf(path string) (FileID, error) {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		return FileID{}, fmt.Errorf("stat %s: %w", path, err)
+func FileOf(path string) (FileID, error) { return fileAt(unix.AT_FDCWD, path) }
+
+// fileAt returns the identity of name under dir, following symlinks. It
+// asks for what the kernel has cached (AT_STATX_DONT_SYNC): a device and
+// inode number do not change, and a FUSE or NFS server that does not
+// answer cannot make the lookup wait.
+func fileAt(dir int, name string) (FileID, error) {
+	var st unix.Statx_t
+	if err := unix.Statx(dir, name, unix.AT_STATX_DONT_SYNC, unix.STATX_INO, &st); err != nil {
+		return FileID{}, fmt.Errorf("stat %s: %w", name, err)
 	}
-	return FileID{Dev: st.Dev, Ino: st.Ino}, nil
+	return FileID{Dev: unix.Mkdev(st.Dev_major, st.Dev_minor), Ino: st.Ino}, nil
 }
 
 // parseCgroup returns the cgroup v2 path, or the first hierarchy's path on

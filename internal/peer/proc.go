@@ -107,7 +107,9 @@ func (f *Finder) readlinkAt(dir int, name string) (string, error) {
 }
 
 // socketAt returns the socket inode that name, an fd link under dir, is
-// open on.
+// open on. It reads the link ("socket:[inode]") rather than stat through
+// it: readlink never reaches the file's filesystem, so an fd on a FUSE or
+// NFS file that does not answer cannot make a lookup wait.
 func (f *Finder) socketAt(dir int, name string) (uint64, bool) {
 	f.stats.opened.Add(1)
 	buf := f.buf()
@@ -126,15 +128,12 @@ func (f *Finder) socketAt(dir int, name string) (uint64, bool) {
 	return ino, true
 }
 
-// statAt stats name, following it: for /proc/<pid>/exe and ns/*, the
-// file or namespace the magic link stands for.
+// statAt returns the identity of name, following it: for
+// /proc/<pid>/exe and ns/*, the file or namespace the magic link stands
+// for (see [fileAt]).
 func (f *Finder) statAt(dir int, name string) (FileID, error) {
 	f.stats.opened.Add(1)
-	var st unix.Stat_t
-	if err := unix.Fstatat(dir, name, &st, 0); err != nil {
-		return FileID{}, fmt.Errorf("stat %s: %w", name, err)
-	}
-	return FileID{Dev: st.Dev, Ino: st.Ino}, nil
+	return fileAt(dir, name)
 }
 
 // readAt reads a small /proc file whole.

@@ -2,7 +2,6 @@ package peer
 
 import (
 	"bytes"
-	"encoding/binary"
 	"slices"
 	"strconv"
 	"sync"
@@ -30,7 +29,7 @@ type procTable struct {
 	last  int              // the last pid allocated at the last refresh; -1 if unknown
 	gen   uint64           // incremented by every refresh
 	full  uint64           // the generation of the last full refresh
-	buf   []byte           // getdents buffer
+	buf   []byte           // getdents buffer for /proc
 	load  int              // /proc/loadavg, kept open; 0 until first read
 }
 
@@ -77,9 +76,16 @@ func (f *Finder) refresh(t *procTable, last int, full bool) {
 	}
 	defer unix.Close(dir)
 	f.stats.scans.Add(1)
+	if t.buf == nil {
+		t.buf = make([]byte, 64<<10)
+	}
 	owner := make(map[int]procEnt, len(t.owner)+16)
 	byUID := make(map[uint32][]int)
-	err = f.eachPID(t, dir, func(pid int, ino uint64) {
+	err = readDir(dir, t.buf, func(name []byte, ino uint64) {
+		pid, ok := atoi(name)
+		if !ok {
+			return
+		}
 		e, ok := t.owner[pid]
 		if full || !ok || e.ino != ino {
 			if e, ok = f.ownerOf(dir, pid); !ok {
@@ -131,41 +137,6 @@ func (f *Finder) ownerOf(dir, pid int) (procEnt, bool) {
 		}
 	}
 	return e, true
-}
-
-// eachPID calls fn for every numeric entry of the directory dir, with the
-// entry's inode number.
-func (f *Finder) eachPID(t *procTable, dir int, fn func(pid int, ino uint64)) error {
-	if t.buf == nil {
-		t.buf = make([]byte, 32<<10)
-	}
-	for {
-		n, err := unix.Getdents(dir, t.buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if n <= 0 {
-			return nil
-		}
-		for b := t.buf[:n]; len(b) >= 19; {
-			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
-			reclen := int(binary.NativeEndian.Uint16(b[16:]))
-			if reclen < 19 || reclen > len(b) {
-				break
-			}
-			name := b[19:reclen]
-			if i := bytes.IndexByte(name, 0); i >= 0 {
-				name = name[:i]
-			}
-			if pid, ok := atoi(name); ok {
-				fn(pid, binary.NativeEndian.Uint64(b[0:]))
-			}
-			b = b[reclen:]
-		}
-	}
 }
 
 // atoi parses a pid: decimal digits only.
