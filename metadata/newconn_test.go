@@ -146,7 +146,8 @@ func guardedListener(t testing.TB, peers *peer.Finder, uid int, exe string) stri
 	return serveWith(t, h, peers)
 }
 
-// serveWith is serve with the Finder given.
+// serveWith runs h on a loopback TCP listener until the test ends, its
+// callers identified by peers, and returns its address.
 func serveWith(t testing.TB, h http.Handler, peers *peer.Finder) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
