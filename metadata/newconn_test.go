@@ -33,8 +33,10 @@ import (
 // the CPU counted here is the server's alone.
 
 const (
-	clientUID = 4601 // the client, when running as root
-	holderUID = 4602 // another user holding many fds
+	// uids no other test uses: a lookup reads every process of the client's
+	// user, so the counts assume the client is its only process.
+	clientUID = 4631 // the client, when running as root
+	holderUID = 4632 // another user holding many fds
 )
 
 // helperProc is a helper process: the test binary with METADATA_TEST_HELPER.

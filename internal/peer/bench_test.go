@@ -24,7 +24,7 @@ func BenchmarkTCPOtherUserFDs(b *testing.B) {
 	}
 	per := int(lim.Max) - 64
 	for n := 100_000; n > 0; n -= per {
-		spawn(b, helper{hold: min(n, per), uid: 4243})
+		spawn(b, helper{hold: min(n, per), uid: 4626})
 	}
 	benchTCP(b)
 }
@@ -36,7 +36,7 @@ func benchTCP(b *testing.B) {
 	}
 	uid := -1
 	if os.Geteuid() == 0 {
-		uid = 4242
+		uid = 4625
 	}
 	spawn(b, helper{dial: ln.Addr().String(), uid: uid})
 	c, err := ln.Accept()

@@ -28,23 +28,28 @@ func readDir(dir int, buf []byte, fn func(name []byte, ino uint64)) error {
 		if n <= 0 {
 			return nil
 		}
-		for b := buf[:n]; len(b) >= 19; {
-			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
-			reclen := int(binary.NativeEndian.Uint16(b[16:]))
-			if reclen < 19 || reclen > len(b) {
-				break
-			}
-			name := b[19:reclen]
-			if i := bytes.IndexByte(name, 0); i >= 0 {
-				name = name[:i]
-			}
-			if len(name) > 0 {
-				fn(name, binary.NativeEndian.Uint64(b[0:]))
-			}
-			b = b[reclen:]
-		}
+		parseDirents(buf[:n], fn)
 		if n <= len(buf)-direntMax {
 			return nil
 		}
+	}
+}
+
+// parseDirents calls fn for each struct linux_dirent64 in b (ino u64, off
+// s64, reclen u16, type u8, then the name), stopping at a malformed one.
+func parseDirents(b []byte, fn func(name []byte, ino uint64)) {
+	for len(b) >= 19 {
+		reclen := int(binary.NativeEndian.Uint16(b[16:]))
+		if reclen < 19 || reclen > len(b) {
+			return
+		}
+		name := b[19:reclen]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		if len(name) > 0 {
+			fn(name, binary.NativeEndian.Uint64(b[0:]))
+		}
+		b = b[reclen:]
 	}
 }

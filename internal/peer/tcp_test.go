@@ -66,7 +66,7 @@ func TestTCPNotDumpable(t *testing.T) {
 
 // TestTCPOtherUsersFDs: what a lookup reads does not depend on another
 // user's fds. The same client, as two users with the same processes, is
-// looked up without and with a process of uid 4243 holding 5,000 fds; both
+// looked up without and with a process of uid 4623 holding 5,000 fds; both
 // lookups open exactly as many entries.
 func TestTCPOtherUsersFDs(t *testing.T) {
 	needRoot(t)
@@ -84,9 +84,10 @@ func TestTCPOtherUsersFDs(t *testing.T) {
 		}
 		return f.Stats().Opened - before
 	}
-	alone := opened(4242)
-	spawn(t, helper{hold: 5000, uid: 4243})
-	crowded := opened(4244)
+	// uids no other test uses: the counts include every process of the user.
+	alone := opened(4621)
+	spawn(t, helper{hold: 5000, uid: 4623})
+	crowded := opened(4622)
 	if alone != crowded || alone > 64 {
 		t.Errorf("a lookup opened %d /proc entries alone and %d beside 5,000 fds of another user; want equal and at most 64", alone, crowded)
 	}
@@ -98,7 +99,7 @@ func TestTCPConnectionsCached(t *testing.T) {
 	ln := listen(t, "127.0.0.1:0")
 	uid := -1
 	if os.Geteuid() == 0 {
-		uid = 4242 // a user with one process: the scan is the helper's alone
+		uid = 4624 // a user with one process (no other test uses it): the scan is the helper's alone
 	}
 	pid, _ := spawn(t, helper{dial: ln.Addr().String(), uid: uid, conns: 2})
 	c1, c2 := accept(t, ln), accept(t, ln)

@@ -1,6 +1,7 @@
 package sockdiag
 
 import (
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
@@ -186,4 +187,30 @@ func socketAs(t *testing.T, uid int) int {
 		t.Fatal(err)
 	}
 	return fd
+}
+
+// FuzzParse feeds netlink datagrams to the reply parser: it never panics,
+// and a socket it reports came from a message of the request's sequence
+// number.
+func FuzzParse(f *testing.F) {
+	msg := func(typ uint16, seq uint32, payload []byte) []byte {
+		b := make([]byte, nlmsgHdrLen+len(payload))
+		header(b, typ, 0, seq)
+		copy(b[nlmsgHdrLen:], payload)
+		return b
+	}
+	reply := make([]byte, msgLen)
+	binary.NativeEndian.PutUint32(reply[msgUIDOff:], 4242)
+	binary.NativeEndian.PutUint32(reply[msgInodeOff:], 99)
+	f.Add(msg(unix.SOCK_DIAG_BY_FAMILY, 1, reply))
+	f.Add(msg(unix.NLMSG_ERROR, 1, []byte{0xfe, 0xff, 0xff, 0xff}))
+	f.Add(append(msg(unix.SOCK_DIAG_BY_FAMILY, 7, reply), msg(unix.SOCK_DIAG_BY_FAMILY, 1, reply)...))
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c := &Conn{seq: 1}
+		s, done, err := c.parse(b)
+		if !done && (err != nil || s != (Socket{})) {
+			t.Fatalf("parse = %+v %v without an answer", s, err)
+		}
+	})
 }
