@@ -30,7 +30,7 @@ type procTable struct {
 	gen   uint64           // incremented by every refresh
 	full  uint64           // the generation of the last full refresh
 	buf   []byte           // getdents buffer for /proc
-	load  int              // /proc/loadavg, kept open; 0 until first read
+	load  int              // /proc/loadavg, kept open; 0 until first read, -1 once closed
 }
 
 func (t *procTable) close() {
@@ -38,8 +38,8 @@ func (t *procTable) close() {
 	defer t.mu.Unlock()
 	if t.load > 0 {
 		unix.Close(t.load)
-		t.load = 0
 	}
+	t.load = -1
 }
 
 type procEnt struct {
@@ -158,7 +158,10 @@ func atoi(b []byte) (int, bool) {
 // field of /proc/loadavg ("0.00 0.01 0.05 1/123 4567"). The file is kept
 // open and read again from its start. Call it with t.mu held.
 func (f *Finder) lastPID(t *procTable) (int, error) {
-	if t.load <= 0 {
+	if t.load < 0 {
+		return -1, unix.EBADF
+	}
+	if t.load == 0 {
 		fd, err := unix.Open(f.root+"/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return -1, err
