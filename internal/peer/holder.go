@@ -2,6 +2,7 @@ package peer
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -43,54 +44,82 @@ func sharedErr(h holder, inode uint64) error {
 }
 
 // scan reads the fds of pids and returns the holder of inode (pid 0 for
-// none, -1 for several). Every other socket it sees is remembered for
+// none, -1 for several). Other sockets it sees are remembered for
 // generation gen, so that a caller's other connections, already open, are
 // found without a second scan.
+//
+// A process's fds are read from the highest (the newest, where a new
+// connection usually is) down, and a process holding inode is read only
+// down to that fd: a process counts once however many fds it holds a
+// socket by, and a second holder ends the scan. The holder's sockets below
+// that fd are then unknown, so only the sockets seen in the holder itself
+// are remembered: any other might be shared with the part not read.
 func (f *Finder) scan(pids []int, gen uint64, inode uint64) holder {
 	found := map[uint64]holder{}
+	var h holder
 	for _, pid := range pids {
-		for ino, fd := range f.sockets(pid) {
-			h, seen := found[ino]
-			switch {
-			case !seen:
+		seen, fd := f.sockets(pid, inode)
+		for ino, fd := range seen {
+			switch e, ok := found[ino]; {
+			case !ok:
 				found[ino] = holder{pid: pid, fd: fd}
-			case h.pid != pid:
+			case e.pid != pid:
 				found[ino] = holder{pid: -1}
 			}
 		}
+		switch {
+		case fd == "":
+		case h.pid != 0:
+			return holder{pid: -1} // several processes hold it; remember nothing
+		default:
+			h = holder{pid: pid, fd: fd}
+		}
 	}
-	h := found[inode]
 	delete(found, inode)
+	if h.pid > 0 {
+		for ino, e := range found {
+			if e.pid != h.pid {
+				delete(found, ino)
+			}
+		}
+	}
 	f.held.put(gen, found)
 	return h
 }
 
 // sockets returns the socket inodes pid has fds open on, each with one of
-// those fds.
-func (f *Finder) sockets(pid int) map[uint64]string {
+// those fds, reading from the highest fd down; if stop is among them, it
+// stops there and also returns the fd that holds it.
+func (f *Finder) sockets(pid int, stop uint64) (seen map[uint64]string, stopFD string) {
 	dir, err := f.openDir(f.root + "/" + strconv.Itoa(pid) + "/fd")
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	defer unix.Close(dir)
 	buf := f.buf()
 	defer f.bufs.Put(buf)
-	var out map[uint64]string
+	var fds []int
 	readDir(dir, buf[:], func(name []byte, _ uint64) {
-		if name[0] == '.' {
-			return
-		}
-		fd := string(name)
-		if ino, ok := f.socketAt(dir, fd); ok {
-			if out == nil {
-				out = map[uint64]string{}
-			}
-			if _, dup := out[ino]; !dup {
-				out[ino] = fd
-			}
+		if n, ok := atoi(name); ok {
+			fds = append(fds, n)
 		}
 	})
-	return out
+	slices.Sort(fds)
+	for i := len(fds) - 1; i >= 0; i-- {
+		fd := strconv.Itoa(fds[i])
+		ino, ok := f.socketAt(dir, fd)
+		if !ok {
+			continue
+		}
+		if ino == stop {
+			return seen, fd
+		}
+		if seen == nil {
+			seen = map[uint64]string{}
+		}
+		seen[ino] = fd
+	}
+	return seen, ""
 }
 
 // holdsAt reports whether h still has its fd open on socket inode; dir is

@@ -161,3 +161,50 @@ func TestForeignNamespaces(t *testing.T) {
 		t.Errorf("Unix = %+v, %v; want uid 4242 in namespaces mnt,user", id, err)
 	}
 }
+
+// TestScanRemembersOnlyWhatItSaw: a socket seen in another process while
+// the holder was read only in part may be shared with that part; it is
+// not remembered as that process's alone. Here this process holds socket
+// S (low fd) and the new connection W (higher fd), and a child holds S too.
+func TestScanRemembersOnlyWhatItSaw(t *testing.T) {
+	ln := listen(t, "127.0.0.1:0")
+	cS, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cS.Close()
+	sS := accept(t, ln)
+	dup, err := cS.(*net.TCPConn).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dup.Close()
+	cmd := exec.Command("sleep", "30")
+	cmd.ExtraFiles = []*os.File{dup}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	cW, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cW.Close()
+	sW := accept(t, ln)
+
+	f := newFinder(t)
+	sockOf := func(c net.Conn) uint64 {
+		s, err := f.socket(remoteLocal(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Inode
+	}
+	pids, gen := f.owned(uint32(os.Geteuid()), false)
+	if h := f.scan(pids, gen, sockOf(sW)); h.pid != os.Getpid() {
+		t.Fatalf("holder of W = %+v, want this process %d", h, os.Getpid())
+	}
+	if h, ok := f.held.take(gen, sockOf(sS)); ok && h.pid > 0 {
+		t.Errorf("S remembered as pid %d's alone; this process holds it too", h.pid)
+	}
+}
