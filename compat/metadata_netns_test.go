@@ -146,7 +146,7 @@ func mdListen(t *testing.T, addr string) net.Listener {
 func mdServe(t *testing.T, ln net.Listener, h http.Handler) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- metadata.Serve(ctx, ln, h, nil) }()
+	go func() { done <- metadata.Serve(ctx, ln, h, nil, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -30,20 +30,7 @@ func newEnv(t testing.TB) *testenv.Env {
 // its address.
 func serve(t testing.TB, h http.Handler) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- metadata.Serve(ctx, ln, h, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return ln.Addr().String()
+	return serveWith(t, h, nil)
 }
 
 // logger returns a debug logger whose output is checked, when the test

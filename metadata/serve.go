@@ -23,8 +23,14 @@ const (
 // Serve answers h on ln until ctx ends, then stops accepting, lets
 // in-flight requests finish for up to 5 s, closes what has not (logging it
 // to log), and returns nil: a stalled client never makes the end of a
-// listener fail. It returns early with the error if serving fails.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+// listener fail. It returns early with the error if serving fails. peers
+// identifies the process behind each connection when a request needs it;
+// nil makes a Finder for this call.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, peers *peer.Finder) error {
+	if peers == nil {
+		peers = peer.New(peer.Options{Log: log})
+		defer peers.Close()
+	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -33,7 +39,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(slog.DiscardHandler, slog.LevelDebug),
-		ConnContext:       identify,
+		ConnContext:       func(ctx context.Context, c net.Conn) context.Context { return identify(ctx, peers, c) },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -55,14 +61,14 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 // requests, so the roles' [role.allow] rules apply here as on the Unix
 // socket. A peer that cannot be identified (not a process of this host)
 // stays unidentified, which a role with rules refuses.
-func identify(ctx context.Context, c net.Conn) context.Context {
+func identify(ctx context.Context, peers *peer.Finder, c net.Conn) context.Context {
 	remote, ok1 := c.RemoteAddr().(*net.TCPAddr)
 	local, ok2 := c.LocalAddr().(*net.TCPAddr)
 	if !ok1 || !ok2 {
 		return ctx
 	}
 	return peer.NewLazyContext(ctx, func() peer.Identity {
-		id, err := peer.FromTCP(remote.AddrPort(), local.AddrPort())
+		id, err := peers.TCP(remote.AddrPort(), local.AddrPort())
 		if err != nil {
 			return peer.Identity{Via: "tcp " + local.String()}
 		}

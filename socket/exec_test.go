@@ -63,7 +63,7 @@ func startExec(t *testing.T) *execSetup {
 	errs := make(chan error, 3)
 	go func() { errs <- s.reg.Run(ctx) }()
 	go func() { errs <- srv.Serve(ctx, sln) }()
-	go func() { errs <- metadata.Serve(ctx, ln, uri, log) }()
+	go func() { errs <- metadata.Serve(ctx, ln, uri, log, nil) }()
 	go func() {
 		defer close(s.done)
 		for range 3 {

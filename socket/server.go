@@ -41,6 +41,8 @@ type Options struct {
 	OnRequest func(route string, status int)
 	// Exec, if set, serves POST /v1/exec: registrations of ossd exec.
 	Exec *execuri.Registry
+	// Peers identifies callers; nil: Serve makes its own.
+	Peers *peer.Finder
 }
 
 // Server is the Unix socket API.
@@ -50,6 +52,7 @@ type Server struct {
 	mux       *http.ServeMux
 	onRequest func(route string, status int)
 	execReg   *execuri.Registry
+	peers     *peer.Finder // nil: Serve makes one
 }
 
 // New returns a Server.
@@ -58,7 +61,7 @@ func New(o Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: o.Service, log: log.With("component", "socket"), mux: http.NewServeMux(), onRequest: o.OnRequest, execReg: o.Exec}
+	s := &Server{svc: o.Service, log: log.With("component", "socket"), mux: http.NewServeMux(), onRequest: o.OnRequest, execReg: o.Exec, peers: o.Peers}
 	s.mux.HandleFunc("/v1/credentials/{role}", s.credentials)
 	s.mux.HandleFunc("/v1/roles", s.roles)
 	s.mux.HandleFunc("/healthz", s.healthz)
@@ -217,14 +220,19 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // Serve answers on ln until ctx ends, then stops accepting, lets in-flight
 // requests finish for up to 5 s, and returns (see [ServeGraceful]).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	peers := s.peers
+	if peers == nil {
+		peers = peer.New(peer.Options{Log: s.log})
+		defer peers.Close()
+	}
 	srv := NewHTTPServer(s)
-	srv.ConnContext = s.identify
+	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context { return s.identify(ctx, peers, c) }
 	return ServeGraceful(ctx, srv, ln, shutdownTimeout, s.log)
 }
 
 // identify attaches the kernel's word on who connected to every request on
 // the connection.
-func (s *Server) identify(ctx context.Context, c net.Conn) context.Context {
+func (s *Server) identify(ctx context.Context, peers *peer.Finder, c net.Conn) context.Context {
 	if w, ok := c.(interface{ NetConn() net.Conn }); ok {
 		c = w.NetConn()
 	}
@@ -233,7 +241,7 @@ func (s *Server) identify(ctx context.Context, c net.Conn) context.Context {
 		return ctx
 	}
 	return peer.NewLazyContext(ctx, func() peer.Identity {
-		id, err := peer.FromUnix(uc)
+		id, err := peers.Unix(uc)
 		if err != nil {
 			s.log.Warn("cannot identify caller", "err", err)
 		}

@@ -62,7 +62,7 @@ func (d *daemon) addMetadata(ctx context.Context, g *errgroup.Group, m config.Me
 	d.md[m.Listen] = l
 	d.log.Info("metadata listener", "addr", ln.Addr().String(), "role", m.Role, "imdsv2", tokensMode(m))
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { l.srv.Load().ServeHTTP(w, r) })
-	g.Go(func() error { d.awaitStarted(lctx); return metadata.Serve(lctx, ln, h, d.log) })
+	g.Go(func() error { d.awaitStarted(lctx); return metadata.Serve(lctx, ln, h, d.log, d.peers) })
 	return ln.Addr().String(), nil
 }
 
@@ -125,7 +125,7 @@ func (d *daemon) openURI(ctx context.Context, g *errgroup.Group) error {
 	u := metadata.NewURI(metadata.URIOptions{Source: d.svc, Key: key, BaseURL: base, Clock: d.clk, Log: d.log, Grants: d.execs})
 	d.uri.p.Store(u)
 	d.log.Info("credentials URI endpoint", "addr", ln.Addr().String(), "key_dir", dir)
-	g.Go(func() error { return metadata.Serve(ctx, ln, u, d.log) })
+	g.Go(func() error { return metadata.Serve(ctx, ln, u, d.log, d.peers) })
 	return nil
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/ossd/ossd/internal/logging"
 	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/paths"
+	"github.com/ossd/ossd/internal/peer"
 	"github.com/ossd/ossd/internal/preflight"
 	"github.com/ossd/ossd/internal/ready"
 	"github.com/ossd/ossd/internal/service"
@@ -87,6 +88,7 @@ type daemon struct {
 	metrics *metrics.Metrics  // nil unless [metrics] listen is set
 	audit   *audit.Logger     // [audit] file, or stderr
 	tokens  *tokenstore.Store // tokens kept across restarts; nil when not kept (tokens.go)
+	peers   *peer.Finder      // identifies the callers of every listener
 
 	group   *errgroup.Group        // the serving goroutines; reload adds listeners to it
 	md      map[string]*mdListener // running metadata listeners by configured address; run and reload only
@@ -138,6 +140,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, w := range warnings {
 		d.log.Warn(w)
 	}
+	d.peers = peer.New(peer.Options{Log: d.log})
+	defer d.peers.Close()
 	d.cache = cache.New(d.cfg.Server.MaxSessions)
 	d.metrics = d.newMetrics()
 	fetcher := chain.New(&d.fetcher, d.clk, d.log) // source_role: a parent's credentials come from d.ref
@@ -277,7 +281,7 @@ func (d *daemon) startSocket(ctx context.Context, g *errgroup.Group) (string, er
 		lns = []net.Listener{ln}
 	}
 	d.execs = d.startExec(ctx, g) // execroute.go
-	srv := socket.New(socket.Options{Service: d.svc, Log: d.log, Extra: d.socketRoutes(), OnRequest: d.socketOnRequest(), Exec: d.execs})
+	srv := socket.New(socket.Options{Service: d.svc, Log: d.log, Extra: d.socketRoutes(), OnRequest: d.socketOnRequest(), Exec: d.execs, Peers: d.peers})
 	for _, ln := range lns {
 		g.Go(func() error { d.awaitStarted(ctx); return srv.Serve(ctx, ln) })
 	}

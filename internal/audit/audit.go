@@ -143,21 +143,27 @@ func (l *Logger) Log(e Event) error {
 	return nil
 }
 
-// caller is the JSON form of a peer.Identity.
+// caller is the JSON form of a peer.Identity. Exe is the path the kernel
+// reports, which in another mount namespace can name any file; ExeFile
+// ("major:minor:inode") is the file itself, and NS says whether the caller
+// shares ossd's mount and user namespaces ("own") or which differ (absent
+// when they could not be read).
 type caller struct {
-	Known  bool   `json:"identified"`
-	UID    uint32 `json:"uid"`
-	GID    uint32 `json:"gid"`
-	PID    int32  `json:"pid"`
-	Exe    string `json:"exe,omitempty"`
-	Cgroup string `json:"cgroup,omitempty"`
+	Known   bool   `json:"identified"`
+	UID     uint32 `json:"uid"`
+	GID     uint32 `json:"gid"`
+	PID     int32  `json:"pid"`
+	Exe     string `json:"exe,omitempty"`
+	ExeFile string `json:"exe_file,omitempty"`
+	Cgroup  string `json:"cgroup,omitempty"`
+	NS      string `json:"ns,omitempty"`
 }
 
 func callerOf(id peer.Identity) caller {
 	if !id.Known {
 		return caller{}
 	}
-	return caller{Known: true, UID: id.UID, GID: id.GID, PID: id.PID, Exe: clip(id.Exe), Cgroup: clip(id.Cgroup)}
+	return caller{Known: true, UID: id.UID, GID: id.GID, PID: id.PID, Exe: clip(id.Exe), ExeFile: id.ExeFile.String(), Cgroup: clip(id.Cgroup), NS: id.NS}
 }
 
 // clip cuts s to maxField bytes on a rune boundary, marking the cut.

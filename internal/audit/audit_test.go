@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/logtest"
@@ -22,14 +24,14 @@ func TestLogLine(t *testing.T) {
 	var buf logtest.Buffer
 	l := audit.New(&buf, clk)
 	err := l.Log(audit.Event{Kind: audit.KindPresign, Role: "reader", Session: "ossd-reader", AccessKeyID: "STS.x",
-		Caller: peer.Identity{Known: true, UID: 1000, GID: 100, PID: 42, Exe: "/usr/bin/app", Cgroup: "/app.slice", Via: "socket"}, Path: "socket",
+		Caller: peer.Identity{Known: true, UID: 1000, GID: 100, PID: 42, Exe: "/usr/bin/app", ExeFile: peer.FileID{Dev: unix.Mkdev(259, 1), Ino: 1234}, Cgroup: "/app.slice", NS: "mnt,user", Via: "socket"}, Path: "socket",
 		Method: "GET", Bucket: "b-1", Key: "a \"b\"\n/中", Expires: 90 * time.Minute, Expiry: time.Date(2030, 1, 2, 4, 34, 5, 0, time.FixedZone("x", 3600)), Result: audit.ResultOK})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{"time": "2030-01-02T03:04:05.006Z", "event": "presign", "role": "reader", "session": "ossd-reader",
 		"access_key_id": "STS.x", "path": "socket",
-		"caller": map[string]any{"identified": true, "uid": 1000.0, "gid": 100.0, "pid": 42.0, "exe": "/usr/bin/app", "cgroup": "/app.slice"}, "method": "GET", "bucket": "b-1", "key": "a \"b\"\n/中",
+		"caller": map[string]any{"identified": true, "uid": 1000.0, "gid": 100.0, "pid": 42.0, "exe": "/usr/bin/app", "exe_file": "259:1:1234", "cgroup": "/app.slice", "ns": "mnt,user"}, "method": "GET", "bucket": "b-1", "key": "a \"b\"\n/中",
 		"expires_seconds": 5400.0, "expiry": "2030-01-02T03:34:05Z", "result": "ok"}
 	var got map[string]any
 	if err := json.Unmarshal([]byte(buf.String()), &got); err != nil || !strings.HasSuffix(buf.String(), "}\n") || strings.Count(buf.String(), "\n") != 1 {

@@ -17,14 +17,22 @@ type Allow struct {
 	GIDs    []uint32 `toml:"gids"`    // numeric gids; together with groups
 	Exe     []string `toml:"exe"`     // absolute executable paths; shell-style patterns allowed
 	Cgroups []string `toml:"cgroups"` // cgroup v2 paths; shell-style patterns, a trailing "/**" matches a subtree
+	// ForeignNamespaces lets exe and cgroups match callers in a mount or
+	// user namespace other than ossd's; by default such callers are refused
+	// a role with either setting.
+	ForeignNamespaces bool `toml:"foreign_namespaces"`
 }
 
 // Empty reports whether a has no settings (the role is open).
+// ForeignNamespaces alone is no setting: it only qualifies exe and cgroups.
 func (a Allow) Empty() bool {
 	return len(a.Users)+len(a.UIDs)+len(a.Groups)+len(a.GIDs)+len(a.Exe)+len(a.Cgroups) == 0
 }
 
 func (a Allow) validate(p *problems, prefix string) {
+	if a.ForeignNamespaces && len(a.Exe)+len(a.Cgroups) == 0 {
+		p.addf(prefix+".foreign_namespaces", "applies only to exe and cgroups, and neither is set")
+	}
 	for i, u := range a.Users {
 		if u == "" || strings.ContainsAny(u, ":/ \t\n") {
 			p.addf(fmt.Sprintf("%s.users[%d]", prefix, i), "malformed user name %s", quote(u))

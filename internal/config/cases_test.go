@@ -164,6 +164,14 @@ var parseTests = []struct {
 	{name: "oidc bad role", in: "[source]\ntype = \"oidc\"\noidc_role_arn = \"arn:aws:iam::1:role/x\"\n" + sts + role, field: "source.oidc_role_arn"},
 	{name: "ecs bad role name", in: "[source]\ntype = \"ecs_ram_role\"\nrole_name = \"a b\"\n" + sts + role, field: "source.role_name"},
 
+	// Who may have a role.
+	{name: "allow everything", in: withRole("[role.allow]\nusers = [\"app\"]\nuids = [1000]\ngroups = [\"ossd\"]\ngids = [1]\nexe = [\"/usr/bin/app\", \"/opt/*/bin/*\"]\ncgroups = [\"/kubepods/**\"]\n")},
+	{name: "foreign namespaces with exe", in: withRole("[role.allow]\nexe = [\"/usr/bin/app\"]\nforeign_namespaces = true\n")},
+	{name: "foreign namespaces with cgroups", in: withRole("[role.allow]\ncgroups = [\"/a\"]\nforeign_namespaces = true\n")},
+	{name: "foreign namespaces alone", in: withRole("[role.allow]\nuids = [1]\nforeign_namespaces = true\n"), field: "role[0].allow.foreign_namespaces", wantErr: []string{"applies only to exe and cgroups"}, count: 1},
+	{name: "exe relative", in: withRole("[role.allow]\nexe = [\"app\"]\n"), field: "role[0].allow.exe[0]", wantErr: []string{"not an absolute path"}},
+	{name: "exe bad pattern", in: withRole("[role.allow]\nexe = [\"/a/[\"]\n"), field: "role[0].allow.exe[0]", wantErr: []string{"bad pattern"}},
+
 	// Everything at once.
 	{
 		name: "several problems",

@@ -1,6 +1,11 @@
 package peer
 
-import "testing"
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+	"testing"
+)
 
 // FuzzParseProcAddr feeds /proc/net/tcp address fields; a parsed address
 // must render back to the same bytes.
@@ -25,8 +30,39 @@ func FuzzParseProcAddr(f *testing.F) {
 func FuzzParseStatus(f *testing.F) {
 	f.Add("Gid:\t1\t2\t3\t4\nGroups:\t5 6\n")
 	f.Add("Groups:\n")
+	f.Add("Uid:\t0\t4242\t0\t0\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		parseStatus(s)
 		parseCgroup(s)
+		if uids := parseUids(s); len(uids) > strings.Count(s, "Uid:")*len(s) {
+			t.Fatalf("parseUids(%q) = %d uids", s, len(uids))
+		}
+	})
+}
+
+// FuzzParseDirents feeds getdents64 buffers: every name reported lies
+// within the buffer and holds no NUL.
+func FuzzParseDirents(f *testing.F) {
+	ent := func(ino uint64, name string) []byte {
+		b := make([]byte, 19+len(name)+1)
+		binary.NativeEndian.PutUint64(b, ino)
+		binary.NativeEndian.PutUint16(b[16:], uint16(len(b)))
+		copy(b[19:], name)
+		return b
+	}
+	f.Add(append(ent(1, "."), ent(42, "4242")...))
+	f.Add(ent(7, ""))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		total := 0
+		parseDirents(b, func(name []byte, ino uint64) {
+			total += len(name)
+			if len(name) == 0 || bytes.IndexByte(name, 0) >= 0 {
+				t.Fatalf("name %q", name)
+			}
+		})
+		if total > len(b) {
+			t.Fatalf("names of %d bytes from %d", total, len(b))
+		}
 	})
 }

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrUnknown is returned when the peer cannot be identified (not a local
@@ -16,15 +17,24 @@ var ErrUnknown = errors.New("peer not identified")
 
 // Identity is who is calling. The zero value is an unidentified caller.
 type Identity struct {
-	Known  bool     // false when the peer could not be identified
-	UID    uint32   // effective uid
-	GID    uint32   // effective gid
-	Groups []uint32 // supplementary groups
-	PID    int32
-	Exe    string // resolved path of the executable; "" if unreadable
-	Cgroup string // the cgroup v2 path ("0::" line of /proc/<pid>/cgroup)
-	Via    string // the listener that received the call, e.g. "socket"
+	Known   bool     // false when the peer could not be identified
+	UID     uint32   // effective uid (on TCP: the uid the socket was created with)
+	GID     uint32   // on a Unix socket the effective gid; on TCP the real gid
+	Groups  []uint32 // supplementary groups
+	PID     int32
+	Exe     string // path of the executable as the kernel reports it; "" if unreadable
+	ExeFile FileID // device and inode of the running executable; zero if unreadable
+	Cgroup  string // the cgroup v2 path ("0::" line of /proc/<pid>/cgroup)
+	// NS is [NSOwn] when the caller is in ossd's own mount and user
+	// namespaces; otherwise the namespaces that differ ("mnt", "user",
+	// "mnt,user"), or "" if they could not be read.
+	NS  string
+	Via string // the listener that received the call, e.g. "socket"
 }
+
+// NSOwn is [Identity.NS] of a caller in ossd's own mount and user
+// namespaces.
+const NSOwn = "own"
 
 // String renders the identity for logs and error messages.
 func (id Identity) String() string {
@@ -41,20 +51,38 @@ func orDash(s string) string {
 	return s
 }
 
-// readProc fills Exe, Cgroup and Groups of id from procRoot/<pid> and
-// returns the effective gid that /proc reports.
-func readProc(procRoot string, id *Identity) (gid uint32) {
-	dir := procRoot + "/" + strconv.Itoa(int(id.PID))
-	if exe, err := os.Readlink(dir + "/exe"); err == nil {
-		id.Exe = strings.TrimSuffix(exe, " (deleted)")
+// FileID is the identity of a file: the device it is on and its inode.
+// The zero FileID is no file.
+type FileID struct {
+	Dev uint64
+	Ino uint64
+}
+
+// IsZero reports whether f is no file.
+func (f FileID) IsZero() bool { return f == FileID{} }
+
+// String renders f as major:minor:inode, or "" for the zero FileID.
+func (f FileID) String() string {
+	if f.IsZero() {
+		return ""
 	}
-	if b, err := os.ReadFile(dir + "/cgroup"); err == nil {
-		id.Cgroup = parseCgroup(string(b))
+	return fmt.Sprintf("%d:%d:%d", unix.Major(f.Dev), unix.Minor(f.Dev), f.Ino)
+}
+
+// FileOf returns the identity of the file at path, following symlinks, as
+// this process's mount namespace resolves it.
+func FileOf(path string) (FileID, error) { return fileAt(unix.AT_FDCWD, path) }
+
+// fileAt returns the identity of name under dir, following symlinks. It
+// asks for what the kernel has cached (AT_STATX_DONT_SYNC): a device and
+// inode number do not change, and a FUSE or NFS server that does not
+// answer cannot make the lookup wait.
+func fileAt(dir int, name string) (FileID, error) {
+	var st unix.Statx_t
+	if err := unix.Statx(dir, name, unix.AT_STATX_DONT_SYNC, unix.STATX_INO, &st); err != nil {
+		return FileID{}, fmt.Errorf("stat %s: %w", name, err)
 	}
-	if b, err := os.ReadFile(dir + "/status"); err == nil {
-		gid, id.Groups = parseStatus(string(b))
-	}
-	return gid
+	return FileID{Dev: unix.Mkdev(st.Dev_major, st.Dev_minor), Ino: st.Ino}, nil
 }
 
 // parseCgroup returns the cgroup v2 path, or the first hierarchy's path on
@@ -97,6 +125,22 @@ func parseStatus(status string) (gid uint32, groups []uint32) {
 		}
 	}
 	return gid, groups
+}
+
+// parseUids returns the uids of the "Uid:" line of /proc/<pid>/status
+// (real, effective, saved and filesystem).
+func parseUids(status string) []uint32 {
+	var out []uint32
+	for _, line := range strings.Split(status, "\n") {
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
+			for _, f := range strings.Fields(rest) {
+				if u, err := strconv.ParseUint(f, 10, 32); err == nil {
+					out = append(out, uint32(u))
+				}
+			}
+		}
+	}
+	return out
 }
 
 type ctxKey struct{}

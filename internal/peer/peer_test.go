@@ -1,38 +1,18 @@
 package peer
 
 import (
-	"bufio"
-	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"testing"
 )
 
-// TestMain doubles as a client process: with PEER_DIAL set, the test
-// binary connects to the address, prints its pid and waits for stdin to
-// close (or exits at once with PEER_EXIT set).
+// TestMain doubles as a helper process (see helperMain).
 func TestMain(m *testing.M) {
-	if addr := os.Getenv("PEER_DIAL"); addr != "" {
-		network := "unix"
-		if _, err := netip.ParseAddrPort(addr); err == nil {
-			network = "tcp"
-		}
-		c, err := net.Dial(network, addr)
-		if err != nil {
-			fmt.Println("dial:", err)
-			os.Exit(1)
-		}
-		fmt.Println(os.Getpid())
-		if os.Getenv("PEER_EXIT") == "" {
-			bufio.NewReader(os.Stdin).ReadString('\n')
-		}
-		c.Close()
-		os.Exit(0)
+	if os.Getenv("PEER_HELPER") != "" {
+		os.Exit(helperMain())
 	}
 	os.Exit(m.Run())
 }
@@ -40,38 +20,12 @@ func TestMain(m *testing.M) {
 // child runs the test binary as a client of addr, as uid if uid >= 0.
 func child(t *testing.T, addr string, uid int, exit bool) (pid int, cmd *exec.Cmd) {
 	t.Helper()
-	bin := os.Args[0]
-	if uid >= 0 {
-		bin = publicCopy(t, bin)
-	}
-	cmd = exec.Command(bin)
-	cmd.Env = append(os.Environ(), "PEER_DIAL="+addr)
-	if exit {
-		cmd.Env = append(cmd.Env, "PEER_EXIT=1")
-	}
-	if uid >= 0 {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
-	}
-	stdin, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("child: %v", err)
-	}
-	pid, err = strconv.Atoi(line[:len(line)-1])
-	if err != nil {
-		t.Fatalf("child said %q", line)
-	}
-	return pid, cmd
+	return spawn(t, helper{dial: addr, uid: uid, exit: exit})
 }
 
 // publicCopy copies bin where another user may run it: go test keeps its
 // binary in a directory only the test's user can enter.
-func publicCopy(t *testing.T, bin string) string {
+func publicCopy(t testing.TB, bin string) string {
 	t.Helper()
 	dir := publicDir(t)
 	b, err := os.ReadFile(bin)
@@ -86,7 +40,7 @@ func publicCopy(t *testing.T, bin string) string {
 }
 
 // publicDir makes a directory every user may enter.
-func publicDir(t *testing.T) string {
+func publicDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("/tmp", "peer-test-")
 	if err != nil {
@@ -97,6 +51,28 @@ func publicDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// newFinder returns a Finder closed when the test ends.
+func newFinder(t testing.TB) *Finder {
+	f := New(Options{})
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// remoteLocal returns the client's and the server's address of the
+// accepted connection c.
+func remoteLocal(c net.Conn) (client, server netip.AddrPort) {
+	return c.RemoteAddr().(*net.TCPAddr).AddrPort(), c.LocalAddr().(*net.TCPAddr).AddrPort()
+}
+
+func fileOf(t testing.TB, path string) FileID {
+	t.Helper()
+	id, err := FileOf(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func exe(t *testing.T) string {
@@ -126,7 +102,8 @@ func TestFromUnix(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	id, err := FromUnix(c.(*net.UnixConn))
+	f := newFinder(t)
+	id, err := f.Unix(c.(*net.UnixConn))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +111,11 @@ func TestFromUnix(t *testing.T) {
 	if uid >= 0 {
 		wantUID = uint32(uid)
 	}
-	if !id.Known || id.UID != wantUID || id.GID != wantUID || id.PID != int32(pid) || id.Exe != cmd.Path || id.Cgroup == "" {
-		t.Errorf("FromUnix = %+v, want uid %d pid %d exe %s and a cgroup", id, wantUID, pid, cmd.Path)
+	if !id.Known || id.UID != wantUID || id.GID != wantUID || id.PID != int32(pid) || id.Exe != cmd.Path || id.Cgroup == "" || id.NS != NSOwn {
+		t.Errorf("Unix = %+v, want uid %d pid %d exe %s, a cgroup and ossd's namespaces", id, wantUID, pid, cmd.Path)
+	}
+	if want := fileOf(t, cmd.Path); id.ExeFile != want {
+		t.Errorf("ExeFile = %v, want %v", id.ExeFile, want)
 	}
 }
 
@@ -156,12 +136,12 @@ func TestFromUnixPeerGone(t *testing.T) {
 	}
 	defer c.Close()
 	cmd.Wait() // exited and reaped: its pid may be reused from now on
-	id, err := FromUnix(c.(*net.UnixConn))
+	id, err := newFinder(t).Unix(c.(*net.UnixConn))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id.Exe != "" || id.Cgroup != "" {
-		t.Errorf("exited peer attributed exe %q cgroup %q", id.Exe, id.Cgroup)
+	if id.Exe != "" || id.Cgroup != "" || !id.ExeFile.IsZero() || id.NS != "" {
+		t.Errorf("exited peer attributed exe %q (%v) cgroup %q ns %q", id.Exe, id.ExeFile, id.Cgroup, id.NS)
 	}
 }
 
@@ -177,17 +157,18 @@ func TestFromTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	id, err := FromTCP(c.RemoteAddr().(*net.TCPAddr).AddrPort(), c.LocalAddr().(*net.TCPAddr).AddrPort())
+	f := newFinder(t)
+	id, err := f.TCP(remoteLocal(c))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !id.Known || id.PID != int32(pid) || id.UID != uint32(os.Geteuid()) || id.Exe != exe(t) {
-		t.Errorf("FromTCP = %+v, want pid %d exe %s", id, pid, exe(t))
+	if !id.Known || id.PID != int32(pid) || id.UID != uint32(os.Geteuid()) || id.Exe != exe(t) || id.ExeFile != fileOf(t, exe(t)) || id.NS != NSOwn {
+		t.Errorf("TCP = %+v, want pid %d exe %s", id, pid, exe(t))
 	}
 }
 
 func TestFromTCPUnknown(t *testing.T) {
-	_, err := FromTCP(netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("127.0.0.1:2"))
+	_, err := newFinder(t).TCP(netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("127.0.0.1:2"))
 	if err == nil {
 		t.Error("identified a connection that does not exist")
 	}
@@ -255,7 +236,7 @@ func TestFromTCPSharedSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if id, err := FromTCP(c.RemoteAddr().(*net.TCPAddr).AddrPort(), c.LocalAddr().(*net.TCPAddr).AddrPort()); err == nil {
-		t.Errorf("FromTCP = %+v, want unidentified for a socket two processes hold", id)
+	if id, err := newFinder(t).TCP(remoteLocal(c)); err == nil {
+		t.Errorf("TCP = %+v, want unidentified for a socket two processes hold", id)
 	}
 }

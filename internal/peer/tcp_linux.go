@@ -11,50 +11,72 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ossd/ossd/internal/sockdiag"
 )
 
-// FromTCP identifies the local process that owns the client end of a
+// TCP identifies the local process that owns the client end of a
 // loopback TCP connection: client is the connection's remote address as
 // the server sees it, server its local address. A peer that is not a
 // process on this host (or not in this network namespace) is ErrUnknown.
-func FromTCP(client, server netip.AddrPort) (Identity, error) {
-	return fromTCP("/proc", client, server)
-}
-
-func fromTCP(procRoot string, client, server netip.AddrPort) (Identity, error) {
-	uid, inode, err := findSocket(procRoot, client, server)
+func (f *Finder) TCP(client, server netip.AddrPort) (Identity, error) {
+	f.stats.tcp.Add(1)
+	sock, err := f.socket(client, server)
 	if err != nil {
 		return Identity{}, err
 	}
-	pid, err := findHolder(procRoot, inode)
+	if sock.Inode == 0 {
+		return Identity{}, fmt.Errorf("%w: socket %s -> %s is no longer open", ErrUnknown, client, server)
+	}
+	h, err := f.findHolder(sock.UID, sock.Inode)
 	if err != nil {
 		return Identity{}, err
 	}
-	pidfd, err := unix.PidfdOpen(pid, 0)
+	pidfd, err := unix.PidfdOpen(h.pid, 0)
 	if err != nil {
-		return Identity{}, fmt.Errorf("%w: pid %d: %v", ErrUnknown, pid, err)
+		return Identity{}, fmt.Errorf("%w: pid %d: %v", ErrUnknown, h.pid, err)
 	}
 	defer unix.Close(pidfd)
-	id := Identity{Known: true, UID: uid, PID: int32(pid)}
-	id.GID = readProc(procRoot, &id)
+	dir, err := f.openPID(h.pid)
+	if err != nil {
+		return Identity{}, fmt.Errorf("%w: pid %d: %v", ErrUnknown, h.pid, err)
+	}
+	defer unix.Close(dir)
+	id := Identity{Known: true, UID: sock.UID, PID: int32(h.pid)}
+	id.GID = f.readProc(dir, &id)
 	// The pidfd pins the identity of pid only while the process lives, and
 	// the fd scan proves it held the socket: check both again after the reads.
-	if !alive(pidfd) || !holds(procRoot, pid, inode) {
-		return Identity{}, fmt.Errorf("%w: pid %d exited or let go of the socket during the lookup", ErrUnknown, pid)
+	if !alive(pidfd) || !f.holdsAt(dir, h, sock.Inode) {
+		return Identity{}, fmt.Errorf("%w: pid %d exited or let go of the socket during the lookup", ErrUnknown, h.pid)
 	}
 	return id, nil
 }
 
+// socket returns the owner and inode of the client's socket: from
+// sock_diag, or from /proc/net/tcp{,6} without it.
+func (f *Finder) socket(client, server netip.AddrPort) (sockdiag.Socket, error) {
+	if f.diag == nil {
+		uid, inode, err := f.findSocket(client, server)
+		return sockdiag.Socket{UID: uid, Inode: inode}, err
+	}
+	s, err := f.diag.TCP(client, server)
+	if err != nil {
+		return s, fmt.Errorf("%w: socket %s -> %s: %v", ErrUnknown, client, server, err)
+	}
+	return s, nil
+}
+
 // findSocket finds the client's socket in /proc/net/tcp{,6} and returns
 // its owner uid and inode.
-func findSocket(procRoot string, client, server netip.AddrPort) (uint32, uint64, error) {
+func (f *Finder) findSocket(client, server netip.AddrPort) (uint32, uint64, error) {
 	for _, file := range []string{"/net/tcp", "/net/tcp6"} {
-		f, err := os.Open(procRoot + file)
+		f.stats.opened.Add(1)
+		fh, err := os.Open(f.root + file)
 		if err != nil {
 			continue
 		}
-		uid, inode, ok := scanTCP(f, client, server)
-		f.Close()
+		uid, inode, ok := scanTCP(fh, client, server)
+		fh.Close()
 		if ok {
 			return uid, inode, nil
 		}
@@ -112,45 +134,4 @@ func parseProcAddr(s string) (netip.AddrPort, error) {
 	}
 	addr, _ := netip.AddrFromSlice(raw)
 	return netip.AddrPortFrom(addr, uint16(port)), nil
-}
-
-// findHolder returns the one pid with an fd open on socket inode. A socket
-// held by several processes (passed on, or inherited across a fork) does
-// not say which of them is asking: that is ErrUnknown.
-func findHolder(procRoot string, inode uint64) (int, error) {
-	dirs, err := os.ReadDir(procRoot)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrUnknown, err)
-	}
-	found := 0
-	for _, d := range dirs {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil || !holds(procRoot, pid, inode) {
-			continue
-		}
-		if found != 0 {
-			return 0, fmt.Errorf("%w: socket inode %d is held by more than one process", ErrUnknown, inode)
-		}
-		found = pid
-	}
-	if found == 0 {
-		return 0, fmt.Errorf("%w: no process holds socket inode %d", ErrUnknown, inode)
-	}
-	return found, nil
-}
-
-// holds reports whether pid has an fd open on socket inode.
-func holds(procRoot string, pid int, inode uint64) bool {
-	dir := procRoot + "/" + strconv.Itoa(pid) + "/fd"
-	fds, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	want := "socket:[" + strconv.FormatUint(inode, 10) + "]"
-	for _, fd := range fds {
-		if l, err := os.Readlink(dir + "/" + fd.Name()); err == nil && l == want {
-			return true
-		}
-	}
-	return false
 }

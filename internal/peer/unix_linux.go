@@ -7,8 +7,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// FromUnix identifies the process at the other end of c.
-func FromUnix(c *net.UnixConn) (Identity, error) {
+// Unix identifies the process at the other end of c.
+func (f *Finder) Unix(c *net.UnixConn) (Identity, error) {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return Identity{}, fmt.Errorf("peer: %w", err)
@@ -40,12 +40,15 @@ func FromUnix(c *net.UnixConn) (Identity, error) {
 		}
 	}
 	defer unix.Close(pidfd)
-	readProc("/proc", &id)
+	if dir, err := f.openPID(int(id.PID)); err == nil {
+		f.readProc(dir, &id)
+		unix.Close(dir)
+	}
 	if !alive(pidfd) {
 		// The process exited while we read /proc/<pid>: what we read may
 		// belong to a successor with the same pid. Keep only what the kernel
 		// gave us at connect time.
-		id.Exe, id.Cgroup, id.Groups = "", "", nil
+		id.Exe, id.ExeFile, id.Cgroup, id.Groups, id.NS = "", FileID{}, "", nil, ""
 	}
 	return id, nil
 }

@@ -3,6 +3,8 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,7 +23,15 @@ func TestAuditScript(t *testing.T) {
 	var buf logtest.Buffer
 	env.Service.SetAudit(audit.New(&buf, env.Clock))
 	roles := testenv.Roles("reader", "open")
-	rule, err := access.Compile(config.Allow{UIDs: []uint32{1000}, Exe: []string{"/usr/bin/app"}}, access.System())
+	app, err := filepath.Abs(os.Args[0]) // an executable that exists: exe rules match files
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := peer.FileOf(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule, err := access.Compile(config.Allow{UIDs: []uint32{1000}, Exe: []string{app}}, access.System())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,8 +39,8 @@ func TestAuditScript(t *testing.T) {
 	ctx := context.Background()
 	env.Service.Apply(ctx, roles)
 
-	alice := peer.NewContext(ctx, peer.Identity{Known: true, UID: 1000, GID: 1000, PID: 11, Exe: "/usr/bin/app", Cgroup: "/a.slice", Via: "socket"})
-	bob := peer.NewContext(ctx, peer.Identity{Known: true, UID: 1001, GID: 1001, PID: 12, Exe: "/usr/bin/app", Via: "tcp 127.0.0.1:8100"})
+	alice := peer.NewContext(ctx, peer.Identity{Known: true, UID: 1000, GID: 1000, PID: 11, Exe: app, ExeFile: file, Cgroup: "/a.slice", NS: peer.NSOwn, Via: "socket"})
+	bob := peer.NewContext(ctx, peer.Identity{Known: true, UID: 1001, GID: 1001, PID: 12, Exe: app, ExeFile: file, NS: peer.NSOwn, Via: "tcp 127.0.0.1:8100"})
 	nobody := peer.NewContext(ctx, peer.Identity{Via: "tcp 127.0.0.1:8100"})
 	c1, _ := env.Service.Credentials(alice, "reader", "")
 	env.Service.Credentials(bob, "reader", "")
@@ -40,15 +50,15 @@ func TestAuditScript(t *testing.T) {
 
 	want := []map[string]any{
 		{"event": "issue", "role": "reader", "session_name": "ossd-reader", "path": "socket", "access_key_id": c1.AccessKeyID, "result": "ok",
-			"caller": map[string]any{"identified": true, "uid": 1000.0, "gid": 1000.0, "pid": 11.0, "exe": "/usr/bin/app", "cgroup": "/a.slice"}},
+			"caller": map[string]any{"identified": true, "uid": 1000.0, "gid": 1000.0, "pid": 11.0, "exe": app, "exe_file": file.String(), "cgroup": "/a.slice", "ns": "own"}},
 		{"event": "deny", "role": "reader", "path": "tcp 127.0.0.1:8100", "result": "AccessDenied: uid 1001 not in allow.users/uids",
-			"caller": map[string]any{"identified": true, "uid": 1001.0, "gid": 1001.0, "pid": 12.0, "exe": "/usr/bin/app"}},
+			"caller": map[string]any{"identified": true, "uid": 1001.0, "gid": 1001.0, "pid": 12.0, "exe": app, "exe_file": file.String(), "ns": "own"}},
 		{"event": "deny", "role": "nosuch", "path": "tcp 127.0.0.1:8100", "result": "AccessDenied: no such role",
-			"caller": map[string]any{"identified": true, "uid": 1001.0, "gid": 1001.0, "pid": 12.0, "exe": "/usr/bin/app"}},
+			"caller": map[string]any{"identified": true, "uid": 1001.0, "gid": 1001.0, "pid": 12.0, "exe": app, "exe_file": file.String(), "ns": "own"}},
 		{"event": "deny", "role": "reader", "path": "tcp 127.0.0.1:8100", "result": "AccessDenied: caller not identified",
 			"caller": map[string]any{"identified": false, "uid": 0.0, "gid": 0.0, "pid": 0.0}},
 		{"event": "issue", "role": "open", "session": "job7", "session_name": "ossd-open-job7", "path": "tcp 127.0.0.1:8100", "access_key_id": c2.AccessKeyID, "result": "ok",
-			"caller": map[string]any{"identified": true, "uid": 1001.0, "gid": 1001.0, "pid": 12.0, "exe": "/usr/bin/app"}},
+			"caller": map[string]any{"identified": true, "uid": 1001.0, "gid": 1001.0, "pid": 12.0, "exe": app, "exe_file": file.String(), "ns": "own"}},
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != len(want) {
