@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -24,6 +25,7 @@ const (
 	KindPresign = "presign" // a signed URL issued or refused
 	KindExec    = "exec"    // an exec-scoped credentials URI registered for a command (ossd exec), or refused
 	KindRevoke  = "revoke"  // an exec-scoped credentials URI revoked: the command ended or the daemon stopped
+	KindLimit   = "limit"   // a request refused because its caller was over the rate
 )
 
 // ResultOK is the Result of an event that succeeded; any other Result is
@@ -51,6 +53,13 @@ type Event struct {
 	Expiry      time.Time     // when the issued URL stops working; zero if none was issued
 	Result      string        // ResultOK or an error code
 	ExecPID     int32         // the command an exec URI was registered for, as its registrant reported it
+
+	// Count, when positive, makes the line a summary: it stands for Count
+	// refusals like this one (same caller uid, role, result and path) since
+	// Since, of which only the first was written on its own line. A summary
+	// names only the caller's uid: the processes behind the count vary.
+	Count int
+	Since time.Time
 }
 
 // line is the JSON form of an Event.
@@ -62,7 +71,7 @@ type line struct {
 	SessionName string `json:"session_name,omitempty"`
 	AccessKeyID string `json:"access_key_id,omitempty"`
 	Path        string `json:"path,omitempty"`
-	Caller      caller `json:"caller"`
+	Caller      any    `json:"caller"` // caller, or uidOnly on a summary
 	Method      string `json:"method,omitempty"`
 	Bucket      string `json:"bucket,omitempty"`
 	Key         string `json:"key,omitempty"`
@@ -70,14 +79,22 @@ type line struct {
 	Expiry      string `json:"expiry,omitempty"`
 	Result      string `json:"result"`
 	ExecPID     int32  `json:"exec_pid,omitempty"`
+	Count       int    `json:"count,omitempty"`
+	Since       string `json:"since,omitempty"`
 }
 
-// Logger appends events to a writer.
+// Logger appends events to a writer, and keeps count of the lines it could
+// not write (see [Logger.Gate] and [Logger.State]).
 type Logger struct {
-	clock clock.Clock
-	mu    sync.Mutex // guards w and buf
-	w     io.Writer
-	buf   []byte
+	clock  clock.Clock
+	policy Policy     // set before use
+	mu     sync.Mutex // guards w, buf and torn
+	w      io.Writer
+	buf    []byte
+	torn   bool // the last write stopped mid-line: start the next on a new line
+
+	failing  atomic.Bool  // the last write failed
+	failures atomic.Int64 // lines not written
 }
 
 // New returns a Logger writing to w, stamping events with clk (nil = real).
@@ -118,11 +135,12 @@ func openFile(path string) (*os.File, error) {
 	return d.OpenFile(filepath.Base(path), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 }
 
-// Log writes e as one line. An error means the event was not recorded; a
-// caller that must not act unrecorded treats it as a refusal.
+// Log writes e as one line. An error, which wraps [ErrFailed], means the
+// event was not recorded; an action that must not go unrecorded is written
+// with [Logger.Gate] instead.
 func (l *Logger) Log(e Event) error {
 	ln := line{
-		Time: l.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"), Kind: e.Kind,
+		Time: l.clock.Now().UTC().Format(timeLayout), Kind: e.Kind,
 		Role: clip(e.Role), Session: clip(e.Session), SessionName: clip(e.SessionName), AccessKeyID: clip(e.AccessKeyID), Caller: callerOf(e.Caller), Path: clip(e.Path),
 		Method: clip(e.Method), Bucket: clip(e.Bucket), Key: clip(e.Key),
 		Expires: int64(e.Expires / time.Second), Result: clip(e.Result), ExecPID: e.ExecPID,
@@ -130,16 +148,40 @@ func (l *Logger) Log(e Event) error {
 	if !e.Expiry.IsZero() {
 		ln.Expiry = e.Expiry.UTC().Format(ossd.TimeLayout)
 	}
+	if e.Count > 0 {
+		ln.Caller, ln.Count, ln.Since = uidOnly{Known: e.Caller.Known, UID: e.Caller.UID}, e.Count, e.Since.UTC().Format(timeLayout)
+	}
 	b, err := json.Marshal(ln)
 	if err != nil {
-		return fmt.Errorf("encode audit event: %w", err)
+		return l.failed(fmt.Errorf("encode audit event: %w", err))
 	}
+	if err := l.write(b); err != nil {
+		return l.failed(err)
+	}
+	l.recovered()
+	return nil
+}
+
+// timeLayout is the time of a line: UTC, milliseconds.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// write appends b and a newline in one Write call. After a write that
+// stopped part-way (a disk that filled up mid-line), the next line starts
+// on a line of its own, so that only the torn line is lost.
+func (l *Logger) write(b []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.buf = append(append(l.buf[:0], b...), '\n')
-	if _, err := l.w.Write(l.buf); err != nil {
+	l.buf = l.buf[:0]
+	if l.torn {
+		l.buf = append(l.buf, '\n')
+	}
+	l.buf = append(append(l.buf, b...), '\n')
+	n, err := l.w.Write(l.buf)
+	if err != nil {
+		l.torn = l.torn && n == 0 || n > 0 && n < len(l.buf)
 		return fmt.Errorf("write audit log: %w", err)
 	}
+	l.torn = false
 	return nil
 }
 
@@ -157,6 +199,12 @@ type caller struct {
 	ExeFile string `json:"exe_file,omitempty"`
 	Cgroup  string `json:"cgroup,omitempty"`
 	NS      string `json:"ns,omitempty"`
+}
+
+// uidOnly is the caller of a summary line.
+type uidOnly struct {
+	Known bool   `json:"identified"`
+	UID   uint32 `json:"uid"`
 }
 
 func callerOf(id peer.Identity) caller {
