@@ -12,6 +12,10 @@ type Audit struct {
 	// means $LOGS_DIRECTORY/audit.log under systemd (LogsDirectory=), else
 	// standard error, beside the daemon's log; see [Audit.Path].
 	File string `toml:"file"`
+	// Required (the default) refuses to hand out credentials or URLs whose
+	// audit line cannot be written (503 AuditFailed). False hands them out
+	// anyway and logs an ERROR.
+	Required bool `toml:"required"`
 }
 
 // AuditFileName is the audit log's name in $LOGS_DIRECTORY.

@@ -35,6 +35,8 @@ const (
 	DefaultStartSpread = 0
 	DefaultSocketMode  = "0600"
 	DefaultMaxSessions = 10000
+	DefaultRatePerUID  = 1000 // requests per second; equal to ratelimit.DefaultRate
+	DefaultBurstPerUID = 2000 // equal to ratelimit.DefaultBurst
 	DefaultLogLevel    = "info"
 	DefaultLogFormat   = "text"
 	DefaultDuration    = time.Hour
@@ -119,12 +121,18 @@ type Refresh struct {
 	StartSpread Duration `toml:"start_spread"`
 }
 
-// Server configures the unix-socket listener.
+// Server configures the unix-socket listener, and the per-caller rate
+// limit of every listener.
 type Server struct {
 	Socket      string `toml:"socket"`       // absolute path; empty means cmd picks the default
 	SocketMode  string `toml:"socket_mode"`  // octal, e.g. "0600"; never writable by others
 	SocketGroup string `toml:"socket_group"` // group name or numeric gid; optional
 	MaxSessions int    `toml:"max_sessions"` // bound of the on-demand session LRU, 1..1000000
+	// RatePerUID and BurstPerUID limit each caller uid's requests, on all
+	// listeners together: a token bucket of BurstPerUID refilled at
+	// RatePerUID a second. (0, 1000000] and 1..1000000.
+	RatePerUID  float64 `toml:"rate_per_uid"`
+	BurstPerUID int     `toml:"burst_per_uid"`
 }
 
 // FileMode returns SocketMode as a file mode. A mode that does not parse
@@ -201,8 +209,10 @@ func Default() *Config {
 		STS: STS{Timeout: Duration(DefaultTimeout), MaxQPS: DefaultMaxQPS},
 		Refresh: Refresh{Floor: Duration(DefaultFloor), HardMinimum: Duration(DefaultHardMinimum),
 			OutageMargin: Duration(DefaultOutageMargin), Spread: Duration(DefaultSpread), StartSpread: Duration(DefaultStartSpread)},
-		Server: Server{SocketMode: DefaultSocketMode, MaxSessions: DefaultMaxSessions},
-		Log:    Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		Server: Server{SocketMode: DefaultSocketMode, MaxSessions: DefaultMaxSessions,
+			RatePerUID: DefaultRatePerUID, BurstPerUID: DefaultBurstPerUID},
+		Audit: Audit{Required: true},
+		Log:   Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 	}
 }
 

@@ -11,6 +11,12 @@ type Metrics struct {
 	// unless AllowNonLoopback: metrics name roles and error rates.
 	Listen           string `toml:"listen"`
 	AllowNonLoopback bool   `toml:"allow_non_loopback"`
+	// RoleLabels gives each configured role its own series, labelled with
+	// its name. Off by default: the listener is loopback TCP, which every
+	// local user can reach, and role names are what the socket API hides
+	// from callers who may not have them. Off, the per-role series are
+	// aggregated over all roles.
+	RoleLabels bool `toml:"role_labels"`
 }
 
 func (m Metrics) validate(p *problems) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ossd/ossd/internal/config"
+	"github.com/ossd/ossd/internal/ratelimit"
 )
 
 // Building blocks of test configs. TOML tables cannot be reopened, so a case
@@ -39,8 +40,9 @@ func TestParseFull(t *testing.T) {
 			Timeout: config.Duration(5 * time.Second), MaxQPS: 20},
 		Refresh: config.Refresh{Floor: config.Duration(16 * time.Minute), HardMinimum: config.Duration(5 * time.Minute),
 			OutageMargin: config.Duration(5 * time.Minute), Spread: config.Duration(5 * time.Minute), StartSpread: 0},
-		Server: config.Server{SocketMode: "0600", MaxSessions: 10000},
+		Server: config.Server{SocketMode: "0600", MaxSessions: 10000, RatePerUID: 1000, BurstPerUID: 2000},
 		Log:    config.Log{Level: "info", Format: "text"},
+		Audit:  config.Audit{Required: true},
 		Roles: []config.Role{{
 			Name: "reader", ARN: "acs:ram::1234567890123456:role/oss-reader",
 			SessionName: "ossd-reader", Duration: config.Duration(time.Hour), SessionPer: "role",
@@ -79,6 +81,10 @@ func TestParseDefaults(t *testing.T) {
 		{"server.FileMode", got.Server.FileMode(), os.FileMode(0o600)},
 		{"server.socket_group", got.Server.SocketGroup, ""},
 		{"server.max_sessions", got.Server.MaxSessions, 10000},
+		{"server.rate_per_uid", got.Server.RatePerUID, float64(ratelimit.DefaultRate)},
+		{"server.burst_per_uid", got.Server.BurstPerUID, ratelimit.DefaultBurst},
+		{"audit.required", got.Audit.Required, true},
+		{"metrics.role_labels", got.Metrics.RoleLabels, false},
 		{"log.level", got.Log.Level, "info"},
 		{"log.format", got.Log.Format, "text"},
 		{"role.session_name", got.Roles[0].SessionName, "ossd-reader"},

@@ -159,7 +159,17 @@ func (s Server) validate(p *problems, guarded bool) {
 	if s.MaxSessions < 1 || s.MaxSessions > 1_000_000 {
 		p.addf("server.max_sessions", "%d out of range 1..1000000", s.MaxSessions)
 	}
+	if !(s.RatePerUID > 0 && s.RatePerUID <= maxRate) { // written so NaN fails too
+		p.addf("server.rate_per_uid", "%v out of range (0, 1000000] requests per second", s.RatePerUID)
+	}
+	if s.BurstPerUID < 1 || s.BurstPerUID > maxRate {
+		p.addf("server.burst_per_uid", "%d out of range 1..1000000", s.BurstPerUID)
+	}
 }
+
+// maxRate bounds the per-uid rate and burst: beyond it the limit is no
+// limit, and a typo of a few zeros should be caught.
+const maxRate = 1_000_000
 
 func (l Log) validate(p *problems) {
 	switch l.Level {
