@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/version"
 	"github.com/ossd/ossd/refresher"
@@ -18,7 +19,9 @@ import (
 )
 
 // newMetrics returns the daemon's metrics, or nil when [metrics] listen is
-// empty. Role names for labels come from the service at scrape time.
+// empty. Role names come from the service at scrape time, and become
+// labels only with [metrics] role_labels; the audit log's state is read
+// at scrape time too.
 func (d *daemon) newMetrics() *metrics.Metrics {
 	if d.cfg.Metrics.Listen == "" {
 		return nil
@@ -31,7 +34,8 @@ func (d *daemon) newMetrics() *metrics.Metrics {
 		}
 		return out
 	}
-	m := metrics.New(roleOf, expiry)
+	m := metrics.New(metrics.Options{RoleOf: roleOf, Expiry: expiry, RoleLabels: d.cfg.Metrics.RoleLabels,
+		Audit: func() audit.State { return d.audit.State() }})
 	v := version.Get()
 	m.AddProcess(metrics.Build{Version: v.Version, Revision: v.Revision, GoVersion: v.GoVersion}, func() (bool, time.Time) {
 		if l := d.reloads.Last(); l != nil {

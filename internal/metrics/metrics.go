@@ -1,7 +1,13 @@
 // Package metrics exposes the daemon's Prometheus metrics on an opt-in
-// listener. Every label value comes from a bounded set: configured role
-// names, route patterns, HTTP status codes, and STS error codes capped in
-// number; nothing a caller types and nothing secret becomes a label.
+// listener. Every label value comes from a bounded set: route patterns,
+// listeners, HTTP status codes, stable error codes, STS error codes capped
+// in number, and configured role names only when [Options.RoleLabels] is
+// set; nothing a caller types and nothing secret becomes a label.
+//
+// Role names are off by default: the listener is loopback TCP, open to every
+// local user, and the socket API hides from each caller the roles it may
+// not have. Without them the per-role series are aggregated: refresh
+// failures summed, and the expiry series the minimum over roles.
 //
 // A Metrics is safe for concurrent use.
 package metrics
@@ -18,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/audit"
 )
 
 // maxCodes bounds how many distinct STS error codes get their own label.
@@ -34,16 +41,34 @@ type Metrics struct {
 	failures *prometheus.CounterVec
 	requests *prometheus.CounterVec
 	denials  *prometheus.CounterVec
-	roleOf   func(ossd.Key) string
-	mu       sync.Mutex // guards codes
+	roleOf   func(ossd.Key) string // nil without role labels
+	mu       sync.Mutex            // guards codes
 	codes    map[string]bool
 }
 
-// New returns Metrics. roleOf names the configured role of a cache key
-// ("" for an on-demand session); expiry reports seconds until expiry by
-// configured role at scrape time.
-func New(roleOf func(ossd.Key) string, expiry func() map[string]float64) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), roleOf: roleOf, codes: map[string]bool{}}
+// Options configure Metrics.
+type Options struct {
+	// RoleOf names the configured role of a cache key ("" for an on-demand
+	// session).
+	RoleOf func(ossd.Key) string
+	// Expiry reports seconds until expiry by configured role, at scrape
+	// time.
+	Expiry func() map[string]float64
+	// RoleLabels labels the per-role series with role names; otherwise
+	// they are aggregated over roles ([metrics] role_labels).
+	RoleLabels bool
+	// Audit reports the audit log's state at scrape time; nil leaves the
+	// audit series out.
+	Audit func() audit.State
+}
+
+// New returns Metrics.
+func New(o Options) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry(), codes: map[string]bool{}}
+	roleLabel := []string{}
+	if o.RoleLabels {
+		m.roleOf, roleLabel = o.RoleOf, []string{"role"}
+	}
 	m.stsCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ossd_sts_calls_total", Help: "AssumeRole calls by result code (Success or the STS error code).",
 	}, []string{"code"})
@@ -55,8 +80,8 @@ func New(roleOf func(ossd.Key) string, expiry func() map[string]float64) *Metric
 		Name: "ossd_cache_lookups_total", Help: "Credential lookups by result: hit, degraded, miss, error.",
 	}, []string{"result"})
 	m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ossd_refresh_failures_total", Help: "Failed AssumeRole attempts by configured role (on-demand sessions as \"\").",
-	}, []string{"role"})
+		Name: "ossd_refresh_failures_total", Help: "Failed AssumeRole attempts, by configured role (on-demand sessions as \"\") when role labels are on.",
+	}, roleLabel)
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ossd_http_requests_total", Help: "Requests by listener, route pattern and status.",
 	}, []string{"listener", "route", "status"})
@@ -64,7 +89,10 @@ func New(roleOf func(ossd.Key) string, expiry func() map[string]float64) *Metric
 		Name: "ossd_denials_total", Help: "Refused requests by listener and reason code.",
 	}, []string{"listener", "reason"})
 	m.reg.MustRegister(m.stsCalls, m.stsTime, m.lookups, m.failures, m.requests, m.denials,
-		newExpiryCollector(expiry))
+		newExpiryCollector(o.Expiry, o.RoleLabels))
+	if o.Audit != nil {
+		m.reg.MustRegister(auditCollectors(o.Audit)...)
+	}
 	return m
 }
 
@@ -131,6 +159,10 @@ func (m *Metrics) Fetched(k ossd.Key, err error, took time.Duration) {
 		return
 	}
 	m.stsCalls.WithLabelValues(m.code(ossd.ErrorCode(err))).Inc()
+	if m.roleOf == nil {
+		m.failures.WithLabelValues().Inc()
+		return
+	}
 	m.failures.WithLabelValues(m.roleOf(k)).Inc()
 }
 
@@ -142,7 +174,8 @@ func (m *Metrics) Request(listener, route string, status int) {
 	m.requests.WithLabelValues(listener, route, strconv.Itoa(status)).Inc()
 }
 
-// Denied counts one refusal; reason must be a stable error code.
+// Denied counts one refusal; reason must be a stable error code. It is a
+// refusal recorder's Count.
 func (m *Metrics) Denied(listener, reason string) {
 	m.denials.WithLabelValues(listener, reason).Inc()
 }

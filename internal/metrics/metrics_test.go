@@ -20,15 +20,17 @@ import (
 // lazy lets the metrics read a service created after them.
 type lazy struct{ svc *service.Service }
 
+func (l *lazy) expiry() map[string]float64 {
+	out := map[string]float64{}
+	for _, st := range l.svc.Status() {
+		out[st.Name] = st.ExpiresIn
+	}
+	return out
+}
+
 func TestScrapeAfterScriptedSequence(t *testing.T) {
 	l := &lazy{}
-	m := metrics.New(func(k ossd.Key) string { return l.svc.NameOf(k) }, func() map[string]float64 {
-		out := map[string]float64{}
-		for _, st := range l.svc.Status() {
-			out[st.Name] = st.ExpiresIn
-		}
-		return out
-	})
+	m := metrics.New(metrics.Options{RoleOf: func(k ossd.Key) string { return l.svc.NameOf(k) }, Expiry: l.expiry, RoleLabels: true})
 	env := testenv.New(t, testenv.Options{Observer: m}, "reader", "writer")
 	l.svc = env.Service
 	ctx := context.Background()
@@ -70,7 +72,7 @@ func TestScrapeAfterScriptedSequence(t *testing.T) {
 }
 
 func TestCodeLabelsAreBounded(t *testing.T) {
-	m := metrics.New(func(ossd.Key) string { return "" }, nil)
+	m := metrics.New(metrics.Options{RoleOf: func(ossd.Key) string { return "" }, RoleLabels: true})
 	for i := range 200 {
 		m.Fetched(ossd.Key{}, &ossd.STSError{Code: "Code" + strings.Repeat("x", i%70)}, time.Millisecond)
 	}
@@ -98,7 +100,7 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 }
 
 func TestProcessMetrics(t *testing.T) {
-	m := metrics.New(func(ossd.Key) string { return "" }, func() map[string]float64 { return nil })
+	m := metrics.New(metrics.Options{RoleOf: func(ossd.Key) string { return "" }, Expiry: func() map[string]float64 { return nil }})
 	var ok atomic.Bool
 	ok.Store(true)
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
