@@ -124,7 +124,7 @@ func (d *mdDaemon) serveURI(t *testing.T) string {
 		t.Fatal(err)
 	}
 	ln := mdListen(t, "127.0.0.1:0")
-	u := metadata.NewURI(metadata.URIOptions{Source: d.env.Service, Key: key, Clock: d.env.Clock, Log: d.log, BaseURL: "http://" + ln.Addr().String()})
+	u := metadata.NewURI(metadata.URIOptions{Source: d.env.Service, Key: key, Log: d.log, BaseURL: "http://" + ln.Addr().String()})
 	mdServe(t, ln, u)
 	url, err := u.URL("reader")
 	if err != nil {

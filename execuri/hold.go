@@ -58,7 +58,7 @@ func (r *Registry) Register(ctx context.Context, req credproc.ExecRequest) (*Gra
 		var denied *service.DeniedError
 		if errors.As(err, &denied) {
 			ev.Result = "AccessDenied: " + denied.Reason
-			r.audit(ev)
+			r.auditRefusal(ev)
 		}
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (r *Registry) Register(ctx context.Context, req credproc.ExecRequest) (*Gra
 	if err := r.add(g); err != nil {
 		if errors.Is(err, ErrFull) {
 			ev.Result = ResultTooMany
-			r.audit(ev)
+			r.auditRefusal(ev)
 		}
 		return nil, err
 	}
@@ -134,6 +134,16 @@ func (r *Registry) revoked(g *Grant, pid int32) {
 	}
 	r.audit(audit.Event{Kind: audit.KindRevoke, Role: g.role, Session: g.session, Caller: g.caller, Path: g.caller.Via, ExecPID: pid, Result: result})
 	r.log.Info("exec URI revoked", "role", g.role, "session", g.session, "uid", g.caller.UID, "exec_pid", pid, "result", result)
+}
+
+// auditRefusal audits a refused registration, grouping repeats: a caller
+// can repeat a refused one as fast as the socket lets it.
+func (r *Registry) auditRefusal(ev audit.Event) {
+	if r.o.Refusals != nil {
+		r.o.Refusals.Audit(ev)
+		return
+	}
+	r.audit(ev)
 }
 
 func (r *Registry) audit(ev audit.Event) {

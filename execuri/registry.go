@@ -11,6 +11,7 @@ import (
 
 	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/refusal"
 )
 
 // Default bounds of a Registry.
@@ -53,8 +54,11 @@ type Options struct {
 	Prepare func(ctx context.Context, role, session string) error
 	// URL returns the exec URI of token, or false while the credentials-URI
 	// endpoint is disabled.
-	URL       func(token string) (string, bool)
-	Audit     *audit.Logger // nil: nothing is audited
+	URL   func(token string) (string, bool)
+	Audit *audit.Logger // nil: nothing is audited
+	// Refusals groups repeated refused registrations before they reach
+	// Audit (package refusal); nil writes each in full.
+	Refusals  *refusal.Recorder
 	Log       *slog.Logger
 	MaxPerUID int // default DefaultMaxPerUID
 	MaxTotal  int // default DefaultMaxTotal

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/ossd/ossd/internal/ratelimit"
 	"github.com/ossd/ossd/internal/testenv"
 	"github.com/ossd/ossd/metadata"
 )
@@ -21,7 +22,7 @@ import (
 // as the daemon does at its default level.
 func benchServer(b *testing.B, required bool) string {
 	env := newEnv(b)
-	return serve(b, metadata.New(metadata.Options{Source: env.Service, Role: "reader", Clock: env.Clock, Rate: rate.Inf, RequireToken: required}))
+	return serve(b, metadata.New(metadata.Options{Source: env.Service, Role: "reader", Clock: env.Clock, Limit: unlimited(), RequireToken: required}))
 }
 
 func BenchmarkMetadataGet(b *testing.B) {
@@ -61,11 +62,15 @@ func BenchmarkBareTokenThenGet(b *testing.B) {
 
 func BenchmarkURIGet(b *testing.B) {
 	env := newEnv(b)
-	u := metadata.NewURI(metadata.URIOptions{Source: env.Service, Key: metadata.NewKey(), Clock: env.Clock, Rate: rate.Inf, BaseURL: "http://x"})
+	u := metadata.NewURI(metadata.URIOptions{Source: env.Service, Key: metadata.NewKey(), Limit: unlimited(), BaseURL: "http://x"})
 	addr := serve(b, u)
 	url, _ := u.URL("reader")
 	benchGets(b, "http://"+addr+strings.TrimPrefix(url, "http://x"))
 }
+
+// unlimited is a rate limiter that lets everything through, at the cost of
+// the real one's lookups.
+func unlimited() *ratelimit.Limiter { return ratelimit.New(ratelimit.Options{Rate: rate.Inf}) }
 
 func client() *http.Client {
 	return &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}}

@@ -7,27 +7,32 @@ import (
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/apierr"
+	"github.com/ossd/ossd/internal/audit"
+	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/ratelimit"
+	"github.com/ossd/ossd/internal/refusal"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/refresher"
 )
 
 // Stable error codes, sent as {"Code":...,"Message":...} with the status.
 const (
-	CodeForbidden     = "Forbidden"             // forwarded, browser or foreign-Host request
-	CodeThrottled     = "Throttled"             // per-client rate limit
-	CodeNotFound      = "NotFound"              // unknown path, or a role this listener does not serve
-	CodeMethod        = "MethodNotAllowed"      // wrong method on a known path
-	CodeTooLarge      = "RequestTooLarge"       // request body over 1 KiB
-	CodeTokenRequired = "MetadataTokenRequired" // tokens = "required" and none sent
-	CodeTokenInvalid  = "InvalidMetadataToken"  // unknown, expired or another listener's token
-	CodeBadTTL        = "InvalidTokenTTL"       // TTL header missing or outside 1..21600
-	CodeUnavailable   = "CredentialsUnavailable"
-	CodeCallerTimeout = "Timeout"
-	CodeInternal      = "InternalError"
-	CodeUnknownRole   = "UnknownRole" // socket lookup of a URI for an unknown role
-	CodeDenied        = "AccessDenied"
-	CodeURIDisabled   = "URIDisabled" // socket lookup while [uri] listen is empty
-	CodeExecEnded     = "ExecEnded"   // an exec URI that is not registered (its command ended)
+	CodeForbidden       = "Forbidden"             // forwarded, browser or foreign-Host request
+	CodeTooManyRequests = ratelimit.Code          // 429: the caller's uid is over its rate
+	CodeAuditFailed     = "AuditFailed"           // 503: the audit log cannot be written, so nothing was issued
+	CodeNotFound        = "NotFound"              // unknown path, or a role this listener does not serve
+	CodeMethod          = "MethodNotAllowed"      // wrong method on a known path
+	CodeTooLarge        = "RequestTooLarge"       // request body over 1 KiB
+	CodeTokenRequired   = "MetadataTokenRequired" // tokens = "required" and none sent
+	CodeTokenInvalid    = "InvalidMetadataToken"  // unknown, expired or another listener's token
+	CodeBadTTL          = "InvalidTokenTTL"       // TTL header missing or outside 1..21600
+	CodeUnavailable     = "CredentialsUnavailable"
+	CodeCallerTimeout   = "Timeout"
+	CodeInternal        = "InternalError"
+	CodeUnknownRole     = "UnknownRole" // socket lookup of a URI for an unknown role
+	CodeDenied          = "AccessDenied"
+	CodeURIDisabled     = "URIDisabled" // socket lookup while [uri] listen is empty
+	CodeExecEnded       = "ExecEnded"   // an exec URI that is not registered (its command ended)
 )
 
 // httpError is a refusal with its status and stable code. Messages never
@@ -45,7 +50,6 @@ var (
 	errForwarded     = &httpError{http.StatusForbidden, CodeForbidden, "forwarded requests are refused (X-Forwarded-For or Forwarded header)"}
 	errBrowser       = &httpError{http.StatusForbidden, CodeForbidden, "requests carrying Referer or Origin are refused"}
 	errHost          = &httpError{http.StatusForbidden, CodeForbidden, "Host must be an IP address or localhost"}
-	errThrottled     = &httpError{http.StatusTooManyRequests, CodeThrottled, "too many requests from this address"}
 	errNotFound      = &httpError{http.StatusNotFound, CodeNotFound, "not found"}
 	errTooLarge      = &httpError{http.StatusRequestEntityTooLarge, CodeTooLarge, "request body over 1 KiB"}
 	errTokenRequired = &httpError{http.StatusUnauthorized, CodeTokenRequired, "a metadata token is required: PUT /latest/api/token first"}
@@ -65,6 +69,10 @@ func classify(err error) *httpError {
 		return &httpError{http.StatusForbidden, CodeDenied, err.Error()}
 	case errors.Is(err, ossd.ErrUnknownRole):
 		return &httpError{http.StatusNotFound, CodeUnknownRole, err.Error()}
+	case errors.Is(err, ratelimit.ErrLimited):
+		return &httpError{http.StatusTooManyRequests, CodeTooManyRequests, err.Error()}
+	case errors.Is(err, audit.ErrFailed):
+		return &httpError{http.StatusServiceUnavailable, CodeAuditFailed, "the audit log cannot be written, so no credentials were issued; retry shortly"}
 	case errors.Is(err, refresher.ErrNoCredentials):
 		return &httpError{http.StatusServiceUnavailable, CodeUnavailable, err.Error()}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
@@ -76,6 +84,14 @@ func classify(err error) *httpError {
 // writeError writes err as {"Code":...,"Message":...}.
 func writeError(w http.ResponseWriter, err error) {
 	e := classify(err)
+	apierr.Write(w, e.status, e.code, e.message)
+}
+
+// credentialsError answers a credentials request for role that failed
+// with err, and records it in rec, which groups repeats.
+func credentialsError(w http.ResponseWriter, r *http.Request, rec *refusal.Recorder, role string, err error) {
+	e := classify(err)
+	rec.Log(refusal.Refusal{Caller: peer.FromContext(r.Context()), Role: role, Status: e.status, Code: e.code, Err: err})
 	apierr.Write(w, e.status, e.code, e.message)
 }
 

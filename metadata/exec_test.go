@@ -20,7 +20,7 @@ func TestExecURI(t *testing.T) {
 	env := newEnv(t)
 	var none []string
 	live := strings.Repeat("A", 43)
-	u := metadata.NewURI(metadata.URIOptions{Source: env.Service, Key: metadata.NewKey(), Clock: env.Clock, Log: logger(t, env, &none),
+	u := metadata.NewURI(metadata.URIOptions{Source: env.Service, Key: metadata.NewKey(), Log: logger(t, env, &none),
 		BaseURL: "http://placeholder", Grants: grants{live: {"reader", "job"}}})
 	addr := serve(t, u)
 	if got := u.ExecURL(live); got != "http://placeholder"+metadata.ExecPrefix+live {

@@ -5,47 +5,36 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"time"
-
-	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/time/rate"
 
 	"github.com/ossd/ossd/internal/clock"
+	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/ratelimit"
 )
 
-// Rate-limit defaults: per client address, far above what any SDK sends
-// (credentials-go makes three requests per refresh, and refreshes when 180 s
-// of a token remain), so that only a runaway or hostile process meets them.
-const (
-	DefaultRate    = 100 // requests per second
-	DefaultBurst   = 200
-	maxClients     = 4096 // client addresses with a limiter; least recent evicted
-	maxRequestBody = 1 << 10
-)
+// maxRequestBody bounds a request body; the protocol has none but a
+// token PUT's empty one.
+const maxRequestBody = 1 << 10
 
 // guard holds the checks every request passes before it is routed.
 type guard struct {
-	clk     clock.Clock
-	limit   rate.Limit
-	burst   int
-	clients *lru.Cache[netip.Addr, *rate.Limiter]
+	limit *ratelimit.Limiter
 }
 
-func newGuard(clk clock.Clock, limit rate.Limit, burst int) *guard {
-	if limit <= 0 {
-		limit = DefaultRate
+// newGuard returns a guard holding callers to limit, or to a limiter of
+// its own with the defaults on clk when limit is nil.
+func newGuard(limit *ratelimit.Limiter, clk clock.Clock) *guard {
+	if limit == nil {
+		limit = ratelimit.New(ratelimit.Options{Clock: clk})
 	}
-	if burst <= 0 {
-		burst = DefaultBurst
-	}
-	c, _ := lru.New[netip.Addr, *rate.Limiter](maxClients) // fails only for a size <= 0
-	return &guard{clk: clk, limit: limit, burst: burst, clients: c}
+	return &guard{limit: limit}
 }
 
 // check refuses requests that were forwarded by a proxy or a web
 // application (the way real metadata services stop SSRF), requests a
 // browser made (Referer, Origin, or a Host name other than localhost: DNS
-// rebinding), and clients over their rate. It bounds the request body.
+// rebinding), and callers over their uid's rate (never an address's: every
+// local user can connect from any of 127.0.0.0/8). It bounds the request
+// body.
 func (g *guard) check(w http.ResponseWriter, r *http.Request) error {
 	h := r.Header
 	switch {
@@ -55,8 +44,8 @@ func (g *guard) check(w http.ResponseWriter, r *http.Request) error {
 		return errBrowser
 	case !localHost(r.Host):
 		return errHost
-	case !g.allow(r.RemoteAddr):
-		return errThrottled
+	case !g.limit.Allow(peer.FromContext(r.Context())):
+		return ratelimit.ErrLimited
 	case r.ContentLength > maxRequestBody:
 		return errTooLarge
 	}
@@ -82,25 +71,4 @@ func localHost(host string) bool {
 	}
 	_, err := netip.ParseAddr(host)
 	return err == nil
-}
-
-// allow reports whether the client at remote (ip:port) is within its rate.
-func (g *guard) allow(remote string) bool {
-	ap, err := netip.ParseAddrPort(remote)
-	if err != nil {
-		return true // not TCP (a test's pipe): nothing to key a limit on
-	}
-	addr := ap.Addr().Unmap()
-	lim, ok := g.clients.Get(addr)
-	if !ok {
-		fresh := rate.NewLimiter(g.limit, g.burst)
-		if prev, found, _ := g.clients.PeekOrAdd(addr, fresh); found {
-			lim = prev
-		} else {
-			lim = fresh
-		}
-	}
-	// The limiter runs on monotonic time: a wall-clock step backwards would
-	// otherwise starve every client until the clock caught up.
-	return lim.AllowN(time.Time{}.Add(g.clk.Mono()), 1)
 }

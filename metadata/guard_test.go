@@ -1,27 +1,35 @@
 package metadata_test
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ossd/ossd/internal/localsts"
+	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/ratelimit"
 	"github.com/ossd/ossd/internal/testenv"
 	"github.com/ossd/ossd/metadata"
 )
 
 func TestRateLimit(t *testing.T) {
 	env := newEnv(t)
-	f := startMetadata(t, env, metadata.Options{Rate: 1, Burst: 3})
+	f := startMetadata(t, env, metadata.Options{Limit: ratelimit.New(ratelimit.Options{Rate: 1, Burst: 3, Clock: env.Clock})})
 	for i := range 3 {
 		if r := f.get(t, creds); r.status != 200 {
 			t.Fatalf("request %d = %d %s", i, r.status, r.body)
 		}
 	}
 	r := f.get(t, creds)
-	if r.status != 429 || !strings.Contains(r.body, metadata.CodeThrottled) {
-		t.Fatalf("over the burst: %d %s, want 429", r.status, r.body)
+	if r.status != 429 || !strings.Contains(r.body, `"Code":"TooManyRequests"`) || r.header.Get("Retry-After") != "1" {
+		t.Fatalf("over the burst: %d %v %s, want 429 TooManyRequests with Retry-After", r.status, r.header, r.body)
 	}
 	noSecrets(t, env, "429 body", r.body)
 	env.Clock.Advance(time.Second)
@@ -88,4 +96,67 @@ func TestColdFetchDeadline(t *testing.T) {
 	if got := env.STS.Calls(); got != calls {
 		t.Errorf("serving after the fetch called STS %d more times", got-calls)
 	}
+}
+
+// TestRateLimitByUIDNotAddress: one user connecting from 20 addresses of
+// 127.0.0.0/8 is still one caller. Keyed by address, each address had a
+// burst of its own, and the user got 20 times the limit.
+func TestRateLimitByUIDNotAddress(t *testing.T) {
+	env := newEnv(t)
+	var limited []peer.Identity
+	var mu sync.Mutex
+	lim := ratelimit.New(ratelimit.Options{Rate: 1, Burst: 10, Clock: env.Clock, OnLimited: func(id peer.Identity) {
+		mu.Lock()
+		limited = append(limited, id)
+		mu.Unlock()
+	}})
+	f := startMetadata(t, env, metadata.Options{Limit: lim})
+	ok, refused := 0, 0
+	for i := range 20 {
+		src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}
+		for range 5 {
+			switch r := rawFrom(t, src, f.addr, request("GET", creds, f.addr)); r.status {
+			case 200:
+				ok++
+			case 429:
+				refused++
+			default:
+				t.Fatalf("from %v: %d %s", src, r.status, r.body)
+			}
+		}
+	}
+	if ok != 10 || refused != 90 {
+		t.Errorf("one user from 20 addresses: %d served and %d refused, want the burst of 10 and 90", ok, refused)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range limited {
+		if !id.Known || id.UID != uint32(os.Getuid()) {
+			t.Fatalf("refused caller %v, want this process's uid %d", id, os.Getuid())
+		}
+	}
+}
+
+// rawFrom is raw from the local address src.
+func rawFrom(t *testing.T, src *net.TCPAddr, addr, req string) response {
+	t.Helper()
+	d := net.Dialer{LocalAddr: src}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, string(b)}
 }

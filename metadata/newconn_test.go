@@ -16,12 +16,12 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
-	"golang.org/x/time/rate"
 
 	"github.com/ossd/ossd/internal/access"
 	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/refusal"
 	"github.com/ossd/ossd/internal/testenv"
 	"github.com/ossd/ossd/metadata"
 )
@@ -143,8 +143,9 @@ func guardedListener(t testing.TB, peers *peer.Finder, uid int, exe string) stri
 	if errs := env.Service.Apply(context.Background(), roles); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	env.Service.SetAudit(audit.New(io.Discard, env.Clock))
-	h := metadata.New(metadata.Options{Source: env.Service, Role: "reader", Clock: env.Clock, Rate: rate.Inf})
+	al := audit.New(io.Discard, env.Clock)
+	env.Service.SetAudit(al, refusal.New(refusal.Options{Audit: al, Clock: env.Clock}))
+	h := metadata.New(metadata.Options{Source: env.Service, Role: "reader", Clock: env.Clock, Limit: unlimited()})
 	return serveWith(t, h, peers)
 }
 
@@ -273,7 +274,7 @@ func BenchmarkNewConnOpenRole(b *testing.B) {
 	peers := peer.New(peer.Options{})
 	defer peers.Close()
 	env := newEnv(b)
-	h := metadata.New(metadata.Options{Source: env.Service, Role: "reader", Clock: env.Clock, Rate: rate.Inf})
+	h := metadata.New(metadata.Options{Source: env.Service, Role: "reader", Clock: env.Clock, Limit: unlimited()})
 	client, _ := startHelper(b, "client", clientUIDOrSelf())
 	benchNewConn(b, client, serveWith(b, h, peers), peers)
 }

@@ -8,10 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/clock"
+	"github.com/ossd/ossd/internal/ratelimit"
+	"github.com/ossd/ossd/internal/refusal"
 )
 
 // Source answers credential requests by role name; *service.Service is
@@ -42,9 +42,14 @@ type Options struct {
 	Clock        clock.Clock
 	Log          *slog.Logger
 	MaxTokens    int           // default DefaultMaxTokens
-	Rate         rate.Limit    // per client address; default DefaultRate
-	Burst        int           // default DefaultBurst
 	Deadline     time.Duration // per credentials request; default DefaultDeadline
+	// Limit holds each caller uid to its rate; nil means a limiter of
+	// this Server's own with the defaults. The daemon shares one among
+	// all its listeners.
+	Limit *ratelimit.Limiter
+	// Refusals records failed credentials requests in the operational
+	// log, grouping repeats; nil records nothing.
+	Refusals *refusal.Recorder
 }
 
 // Server is one ECS-metadata-compatible listener, bound to one role. Its
@@ -73,7 +78,7 @@ func New(o Options) *Server {
 		o:      o,
 		log:    o.Log.With("component", "metadata", "role", o.Role),
 		tokens: newTokens(o.Clock, o.MaxTokens),
-		guard:  newGuard(o.Clock, o.Rate, o.Burst),
+		guard:  newGuard(o.Limit, o.Clock),
 		role:   []byte(o.Role),
 	}
 }
@@ -186,8 +191,7 @@ func (s *Server) credentials(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	c, err := s.o.Source.Credentials(ctx, s.o.Role, "")
 	if err != nil {
-		s.log.Warn("credentials unavailable", "remote", r.RemoteAddr, "err", err)
-		writeError(w, err)
+		credentialsError(w, r, s.o.Refusals, s.o.Role, err)
 		return
 	}
 	writeCredentials(w, c)

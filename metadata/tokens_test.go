@@ -124,7 +124,7 @@ func FuzzTokenTTL(f *testing.F) {
 		f.Add(s)
 	}
 	env := newEnv(f)
-	srv := metadata.New(metadata.Options{Source: env.Service, Role: "reader", Clock: env.Clock, Rate: 1e9, Burst: 1e9})
+	srv := metadata.New(metadata.Options{Source: env.Service, Role: "reader", Clock: env.Clock, Limit: unlimited()})
 	f.Fuzz(func(t *testing.T, ttl string) {
 		req := httptest.NewRequest(http.MethodPut, "http://100.100.100.200"+metadata.TokenPath, nil)
 		req.Header.Set("X-aliyun-ecs-metadata-token-ttl-seconds", ttl)

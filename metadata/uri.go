@@ -11,10 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/clock"
+	"github.com/ossd/ossd/internal/ratelimit"
+	"github.com/ossd/ossd/internal/refusal"
 )
 
 // URIPrefix is the path under which the credentials URI of each role lives:
@@ -31,13 +31,13 @@ type RoleSource interface {
 type URIOptions struct {
 	Source   RoleSource
 	Key      *Key
-	BaseURL  string // where the listener is reached, "http://127.0.0.1:8101"
-	Clock    clock.Clock
+	BaseURL  string      // where the listener is reached, "http://127.0.0.1:8101"
+	Clock    clock.Clock // of the default limiter; nil = real
 	Log      *slog.Logger
-	Rate     rate.Limit    // per client address; default DefaultRate
-	Burst    int           // default DefaultBurst
-	Deadline time.Duration // per request; default DefaultDeadline
-	Grants   Grants        // exec URIs (ossd exec); nil: none are served
+	Deadline time.Duration      // per request; default DefaultDeadline
+	Grants   Grants             // exec URIs (ossd exec); nil: none are served
+	Limit    *ratelimit.Limiter // as in [Options]
+	Refusals *refusal.Recorder  // as in [Options]
 }
 
 // URIServer serves GET /v1/credentials/<token>, the target of
@@ -54,7 +54,6 @@ type URIServer struct {
 
 // NewURI returns a URIServer.
 func NewURI(o URIOptions) *URIServer {
-	o.Clock = clock.Or(o.Clock)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -62,7 +61,7 @@ func NewURI(o URIOptions) *URIServer {
 		o.Deadline = DefaultDeadline
 	}
 	o.BaseURL = strings.TrimSuffix(o.BaseURL, "/")
-	return &URIServer{o: o, log: o.Log.With("component", "uri"), guard: newGuard(o.Clock, o.Rate, o.Burst)}
+	return &URIServer{o: o, log: o.Log.With("component", "uri"), guard: newGuard(o.Limit, o.Clock)}
 }
 
 // URL returns the credentials URI of role, or an error wrapping
@@ -126,8 +125,7 @@ func (u *URIServer) answer(ctx context.Context, w http.ResponseWriter, r *http.R
 	defer cancel()
 	c, err := u.o.Source.Credentials(ctx, role, session)
 	if err != nil {
-		u.log.Warn("credentials unavailable", "role", role, "session", session, "remote", r.RemoteAddr, "err", err)
-		writeError(w, err)
+		credentialsError(w, r, u.o.Refusals, role, err)
 		return
 	}
 	writeCredentials(w, c)

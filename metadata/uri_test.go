@@ -22,7 +22,7 @@ import (
 func startURI(t *testing.T, env *testenv.Env, key *metadata.Key) (*metadata.URIServer, string) {
 	t.Helper()
 	var none []string
-	u := metadata.NewURI(metadata.URIOptions{Source: env.Service, Key: key, Clock: env.Clock, Log: logger(t, env, &none), BaseURL: "http://placeholder"})
+	u := metadata.NewURI(metadata.URIOptions{Source: env.Service, Key: key, Log: logger(t, env, &none), BaseURL: "http://placeholder"})
 	addr := serve(t, u)
 	return u, addr
 }

@@ -89,8 +89,14 @@ func (e *env) issued(t testing.TB, session string) localsts.Issued {
 // auditLines decodes the audit log.
 func (e *env) auditLines(t testing.TB) []map[string]any {
 	t.Helper()
+	return auditLinesOf(t, e.audit)
+}
+
+// auditLinesOf decodes the audit log in b.
+func auditLinesOf(t testing.TB, b *logtest.Buffer) []map[string]any {
+	t.Helper()
 	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(e.audit.String()))
+	sc := bufio.NewScanner(strings.NewReader(b.String()))
 	for sc.Scan() {
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {

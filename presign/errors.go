@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/ossd/ossd"
+	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/refresher"
 )
@@ -41,7 +42,7 @@ const (
 
 	CodeUnavailable   = "CredentialsUnavailable" // 503
 	CodeCallerTimeout = "Timeout"                // 503
-	CodeAuditFailed   = "AuditFailed"            // 500: the URL was not issued
+	CodeAuditFailed   = "AuditFailed"            // 503: the audit log cannot be written, so the URL was not issued
 	CodeInternal      = "InternalError"          // 500
 )
 
@@ -79,6 +80,8 @@ func classify(err error) *Error {
 		return &Error{http.StatusServiceUnavailable, CodeUnavailable, err.Error()}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &Error{http.StatusServiceUnavailable, CodeCallerTimeout, "request ended before credentials were ready"}
+	case errors.Is(err, audit.ErrFailed):
+		return &Error{http.StatusServiceUnavailable, CodeAuditFailed, "the audit log cannot be written, so no URL was issued; try again later"}
 	}
 	return &Error{http.StatusInternalServerError, CodeInternal, "internal error"}
 }

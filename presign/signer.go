@@ -11,6 +11,7 @@ import (
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/refusal"
 )
 
 // Credentials hands out a role's credentials that stay valid for at least
@@ -30,17 +31,21 @@ type Options struct {
 	// policy is read on every request, so a reload takes effect at once.
 	Roles func(name string) (config.Role, bool)
 	Audit *audit.Logger
-	Clock clock.Clock  // nil = real
-	Log   *slog.Logger // nil = discard
+	// Refusals groups repeated refusals before they reach Audit (see
+	// package refusal); nil writes every refusal in full.
+	Refusals *refusal.Recorder
+	Clock    clock.Clock  // nil = real
+	Log      *slog.Logger // nil = discard
 }
 
 // Signer signs URLs for callers.
 type Signer struct {
 	creds Credentials
 	roles func(string) (config.Role, bool)
-	audit *audit.Logger
-	clock clock.Clock
-	log   *slog.Logger
+	audit    *audit.Logger
+	refusals *refusal.Recorder
+	clock    clock.Clock
+	log      *slog.Logger
 }
 
 // New returns a Signer.
@@ -49,27 +54,37 @@ func New(o Options) *Signer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Signer{creds: o.Credentials, roles: o.Roles, audit: o.Audit, clock: clock.Or(o.Clock), log: log.With("component", "presign")}
+	return &Signer{creds: o.Credentials, roles: o.Roles, audit: o.Audit, refusals: o.Refusals, clock: clock.Or(o.Clock), log: log.With("component", "presign")}
 }
 
 // Presign checks r for the caller, signs it, and audits the outcome. A URL
-// whose audit line cannot be written is not returned. Every error is an
-// *[Error].
+// is returned only once its audit line is written ([audit.Logger.Gate], as
+// for credentials); a refusal is audited through the refusal recorder,
+// which groups repeats. Every error is an *[Error].
 func (s *Signer) Presign(ctx context.Context, r *Request) (Result, error) {
 	id := peer.FromContext(ctx)
 	ev := audit.Event{Kind: audit.KindPresign, Role: r.Role, Caller: id, Path: id.Via, Method: r.Method, Bucket: r.Bucket, Key: r.Key}
 	res, err := s.presign(ctx, r, &ev)
 	if err != nil {
 		e := classify(err)
-		ev.Result, err = e.Code, e
-	} else {
-		ev.Result, ev.Expiry = audit.ResultOK, res.Expiration
+		ev.Result = e.Code
+		s.auditRefusal(ev)
+		return Result{}, e
 	}
-	if aerr := s.audit.Log(ev); aerr != nil {
-		s.log.Error("audit log write failed; URL withheld", "role", r.Role, "err", aerr)
-		return Result{}, &Error{http.StatusInternalServerError, CodeAuditFailed, "the audit log could not be written, so no URL was issued"}
+	ev.Result, ev.Expiry = audit.ResultOK, res.Expiration
+	if err := s.audit.Gate(ev); err != nil {
+		return Result{}, classify(err)
 	}
-	return res, err
+	return res, nil
+}
+
+// auditRefusal writes the audit line of a refusal.
+func (s *Signer) auditRefusal(ev audit.Event) {
+	if s.refusals != nil {
+		s.refusals.Audit(ev)
+		return
+	}
+	s.audit.Log(ev) // a failure is counted in the Logger's State; nothing was handed out
 }
 
 func (s *Signer) presign(ctx context.Context, r *Request, ev *audit.Event) (Result, error) {

@@ -320,8 +320,8 @@ func TestAuditFailureWithholdsURL(t *testing.T) {
 		Roles: func(string) (config.Role, bool) { return e.roles["reader"], true }})
 	res, err := s.Presign(context.Background(), &presign.Request{Role: "reader", Bucket: "my-bucket", Key: "public/a"})
 	var pe *presign.Error
-	if !errors.As(err, &pe) || pe.Code != presign.CodeAuditFailed || res.URL != "" {
-		t.Errorf("Presign = %q, %v; want no URL and AuditFailed", res.URL, err)
+	if !errors.As(err, &pe) || pe.Status != 503 || pe.Code != presign.CodeAuditFailed || res.URL != "" {
+		t.Errorf("Presign = %q, %v; want no URL and 503 AuditFailed", res.URL, err)
 	}
 }
 

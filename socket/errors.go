@@ -7,21 +7,25 @@ import (
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/apierr"
+	"github.com/ossd/ossd/internal/audit"
+	"github.com/ossd/ossd/internal/ratelimit"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/refresher"
 )
 
 // Stable error codes of the API.
 const (
-	CodeUnknownRole   = "UnknownRole"
-	CodeDenied        = "AccessDenied"
-	CodeBadRequest    = "BadRequest"
-	CodeNotFound      = "NotFound"
-	CodeMethod        = "MethodNotAllowed"
-	CodeUnavailable   = "CredentialsUnavailable"
-	CodeTooLarge      = "RequestTooLarge"
-	CodeInternal      = "InternalError"
-	CodeCallerTimeout = "Timeout"
+	CodeUnknownRole     = "UnknownRole"
+	CodeDenied          = "AccessDenied"
+	CodeBadRequest      = "BadRequest"
+	CodeNotFound        = "NotFound"
+	CodeMethod          = "MethodNotAllowed"
+	CodeUnavailable     = "CredentialsUnavailable"
+	CodeTooLarge        = "RequestTooLarge"
+	CodeInternal        = "InternalError"
+	CodeCallerTimeout   = "Timeout"
+	CodeTooManyRequests = ratelimit.Code // 429: the caller is over its rate
+	CodeAuditFailed     = "AuditFailed"  // 503: the audit log cannot be written, so nothing was issued
 )
 
 // apiError is an error with its HTTP status and stable code.
@@ -46,6 +50,10 @@ func classify(err error) *apiError {
 		return &apiError{http.StatusNotFound, CodeUnknownRole, err.Error()}
 	case errors.Is(err, service.ErrBadSession):
 		return &apiError{http.StatusBadRequest, CodeBadRequest, err.Error()}
+	case errors.Is(err, ratelimit.ErrLimited):
+		return &apiError{http.StatusTooManyRequests, CodeTooManyRequests, err.Error()}
+	case errors.Is(err, audit.ErrFailed):
+		return &apiError{http.StatusServiceUnavailable, CodeAuditFailed, "the audit log cannot be written, so no credentials were issued; try again later"}
 	case errors.Is(err, refresher.ErrNoCredentials):
 		return &apiError{http.StatusServiceUnavailable, CodeUnavailable, err.Error()}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -9,6 +9,8 @@ import (
 
 	"github.com/ossd/ossd/execuri"
 	"github.com/ossd/ossd/internal/credproc"
+	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/refusal"
 )
 
 // Codes of exec registration refusals, beyond the API's common ones.
@@ -41,8 +43,9 @@ func (s *Server) exec(w http.ResponseWriter, r *http.Request) {
 	}
 	g, err := s.execReg.Register(r.Context(), req)
 	if err != nil {
-		s.log.Info("exec registration refused", "role", truncate(req.Role), "err", err)
-		writeError(w, execError(err))
+		ae := classify(execError(err))
+		s.refusals.Log(refusal.Refusal{Caller: peer.FromContext(r.Context()), Role: req.Role, Status: ae.Status, Code: ae.Code, Err: err})
+		writeError(w, ae)
 		return
 	}
 	conn, brw, err := http.NewResponseController(w).Hijack()

@@ -16,6 +16,7 @@ import (
 	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/credproc"
 	"github.com/ossd/ossd/internal/logtest"
+	"github.com/ossd/ossd/internal/refusal"
 	"github.com/ossd/ossd/internal/testenv"
 	"github.com/ossd/ossd/metadata"
 	"github.com/ossd/ossd/socket"
@@ -38,7 +39,7 @@ func startExec(t *testing.T) *execSetup {
 	env := testenv.Guarded(t, 4901)
 	s := &execSetup{env: env, audit: new(testenv.SyncBuffer), done: make(chan struct{})}
 	al := audit.New(s.audit, env.Clock)
-	env.Service.SetAudit(al)
+	env.Service.SetAudit(al, refusal.New(refusal.Options{Audit: al, Clock: env.Clock}))
 	log, buf := logtest.New(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

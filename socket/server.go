@@ -16,6 +16,8 @@ import (
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/credproc"
 	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/ratelimit"
+	"github.com/ossd/ossd/internal/refusal"
 	"github.com/ossd/ossd/internal/service"
 )
 
@@ -43,6 +45,12 @@ type Options struct {
 	Exec *execuri.Registry
 	// Peers identifies callers; nil: Serve makes its own.
 	Peers *peer.Finder
+	// Limit holds each caller uid to its rate; nil means a limiter of
+	// its own with the defaults. The daemon shares one among its listeners.
+	Limit *ratelimit.Limiter
+	// Refusals records refused credentials requests in the operational
+	// log, grouping repeats; nil records nothing.
+	Refusals *refusal.Recorder
 }
 
 // Server is the Unix socket API.
@@ -53,6 +61,8 @@ type Server struct {
 	onRequest func(route string, status int)
 	execReg   *execuri.Registry
 	peers     *peer.Finder // nil: Serve makes one
+	limit     *ratelimit.Limiter
+	refusals  *refusal.Recorder
 }
 
 // New returns a Server.
@@ -61,7 +71,12 @@ func New(o Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: o.Service, log: log.With("component", "socket"), mux: http.NewServeMux(), onRequest: o.OnRequest, execReg: o.Exec, peers: o.Peers}
+	limit := o.Limit
+	if limit == nil {
+		limit = ratelimit.New(ratelimit.Options{})
+	}
+	s := &Server{svc: o.Service, log: log.With("component", "socket"), mux: http.NewServeMux(), onRequest: o.OnRequest, execReg: o.Exec, peers: o.Peers,
+		limit: limit, refusals: o.Refusals}
 	s.mux.HandleFunc("/v1/credentials/{role}", s.credentials)
 	s.mux.HandleFunc("/v1/roles", s.roles)
 	s.mux.HandleFunc("/healthz", s.healthz)
@@ -77,9 +92,13 @@ func New(o Options) *Server {
 	return s
 }
 
-// ServeHTTP routes a request; unknown paths get a JSON 404 and oversized
-// bodies a 413.
+// ServeHTTP routes a request; callers over their rate get a JSON 429,
+// unknown paths a 404 and oversized bodies a 413.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.limit.Allow(peer.FromContext(r.Context())) {
+		writeError(w, ratelimit.ErrLimited)
+		return
+	}
 	if r.ContentLength > maxBodyBytes {
 		writeError(w, &apiError{http.StatusRequestEntityTooLarge, CodeTooLarge, "request body over 64 KiB"})
 		return
@@ -148,8 +167,9 @@ func (s *Server) credentials(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.svc.Credentials(r.Context(), role, session)
 	if err != nil {
-		s.log.Info("credentials refused", "role", truncate(role), "err", err)
-		writeError(w, err)
+		ae := classify(err)
+		s.refusals.Log(refusal.Refusal{Caller: peer.FromContext(r.Context()), Role: role, Status: ae.Status, Code: ae.Code, Err: err})
+		writeError(w, ae)
 		return
 	}
 	bp := bufPool.Get().(*[]byte)
@@ -195,6 +215,15 @@ var (
 	noStore  = []string{"no-store"}
 )
 
+// Roles is the body of GET /v1/roles.
+type Roles struct {
+	Roles []service.RoleStatus `json:"roles"` // the roles the caller may have
+	// Audit is "ok" while the audit log is written, "failing" while it
+	// cannot be (credentials are then refused, 503 AuditFailed, unless
+	// [audit] required = false); absent without an audit log.
+	Audit string `json:"audit,omitempty"`
+}
+
 func (s *Server) roles(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodGet) {
 		return
@@ -202,9 +231,7 @@ func (s *Server) roles(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(struct {
-		Roles []service.RoleStatus `json:"roles"`
-	}{s.svc.StatusFor(r.Context())}); err != nil {
+	if err := enc.Encode(Roles{Roles: s.svc.StatusFor(r.Context()), Audit: s.svc.AuditState()}); err != nil {
 		s.log.Debug("write roles", "err", err)
 	}
 }

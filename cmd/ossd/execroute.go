@@ -21,7 +21,7 @@ func (d *daemon) startExec(ctx context.Context, g *errgroup.Group) *execuri.Regi
 			}
 			return u.ExecURL(token), true
 		},
-		Audit: d.audit, Log: d.log,
+		Audit: d.audit, Refusals: d.refusals, Log: d.log,
 	})
 	g.Go(func() error { return reg.Run(ctx) })
 	return reg

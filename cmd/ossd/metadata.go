@@ -67,7 +67,8 @@ func (d *daemon) addMetadata(ctx context.Context, g *errgroup.Group, m config.Me
 }
 
 func (d *daemon) newMetadataServer(m config.Metadata) *metadata.Server {
-	return metadata.New(metadata.Options{Source: d.svc, Role: m.Role, RequireToken: m.TokensRequired(), Clock: d.clk, Log: d.log})
+	return metadata.New(metadata.Options{Source: d.svc, Role: m.Role, RequireToken: m.TokensRequired(), Clock: d.clk, Log: d.log,
+		Limit: d.limit, Refusals: d.refusals})
 }
 
 func tokensMode(m config.Metadata) string {
@@ -122,7 +123,8 @@ func (d *daemon) openURI(ctx context.Context, g *errgroup.Group) error {
 		return fmt.Errorf("uri: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
-	u := metadata.NewURI(metadata.URIOptions{Source: d.svc, Key: key, BaseURL: base, Clock: d.clk, Log: d.log, Grants: d.execs})
+	u := metadata.NewURI(metadata.URIOptions{Source: d.svc, Key: key, BaseURL: base, Log: d.log, Grants: d.execs,
+		Limit: d.limit, Refusals: d.refusals})
 	d.uri.p.Store(u)
 	d.log.Info("credentials URI endpoint", "addr", ln.Addr().String(), "key_dir", dir)
 	g.Go(func() error { return metadata.Serve(ctx, ln, u, d.log, d.peers) })

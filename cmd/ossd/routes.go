@@ -13,7 +13,7 @@ import (
 // the daemon's audit log.
 func (d *daemon) presignRoutes() map[string]http.Handler {
 	s := presign.New(presign.Options{
-		Credentials: d.svc, Audit: d.audit, Clock: d.clk, Log: d.log,
+		Credentials: d.svc, Audit: d.audit, Refusals: d.refusals, Clock: d.clk, Log: d.log,
 		Roles: func(name string) (config.Role, bool) { return d.running.Load().Role(name) },
 	})
 	return s.Routes()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
 
 	"github.com/ossd/ossd/cache"
 	"github.com/ossd/ossd/execuri"
@@ -30,7 +31,9 @@ import (
 	"github.com/ossd/ossd/internal/paths"
 	"github.com/ossd/ossd/internal/peer"
 	"github.com/ossd/ossd/internal/preflight"
+	"github.com/ossd/ossd/internal/ratelimit"
 	"github.com/ossd/ossd/internal/ready"
+	"github.com/ossd/ossd/internal/refusal"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/internal/sessionname"
 	"github.com/ossd/ossd/internal/tokenstore"
@@ -78,17 +81,19 @@ func parseServeFlags(args []string, stdout io.Writer) (serveFlags, error) {
 // daemon is what serve wires together. Front ends (the socket API, metadata
 // listeners, the credentials URI) each get it and add their goroutines to g.
 type daemon struct {
-	cfg     *config.Config
-	flags   serveFlags
-	clk     clock.Clock
-	log     *slog.Logger
-	cache   *cache.Cache
-	ref     *refresher.Refresher
-	svc     *service.Service
-	metrics *metrics.Metrics  // nil unless [metrics] listen is set
-	audit   *audit.Logger     // [audit] file, or stderr
-	tokens  *tokenstore.Store // tokens kept across restarts; nil when not kept (tokens.go)
-	peers   *peer.Finder      // identifies the callers of every listener
+	cfg      *config.Config
+	flags    serveFlags
+	clk      clock.Clock
+	log      *slog.Logger
+	cache    *cache.Cache
+	ref      *refresher.Refresher
+	svc      *service.Service
+	metrics  *metrics.Metrics   // nil unless [metrics] listen is set
+	audit    *audit.Logger      // [audit] file, or stderr
+	refusals *refusal.Recorder  // groups repeated refusals in the audit and operational logs
+	limit    *ratelimit.Limiter // [server] rate_per_uid, shared by every listener
+	tokens   *tokenstore.Store  // tokens kept across restarts; nil when not kept (tokens.go)
+	peers    *peer.Finder       // identifies the callers of every listener
 
 	group   *errgroup.Group        // the serving goroutines; reload adds listeners to it
 	md      map[string]*mdListener // running metadata listeners by configured address; run and reload only
@@ -161,8 +166,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closer.Close()
-	d.audit = al
-	d.svc.SetAudit(al)
+	d.setAudit(al)
 	return d.run(ctx)
 }
 
@@ -216,6 +220,22 @@ func (d *daemon) loadConfig() (*upstream, []string, func(), error) {
 	return client, loaded.Warnings, func() {}, nil
 }
 
+// setAudit wires the audit log, the refusal recorder and the per-uid rate
+// limit: what is written, and when, under the [audit] and [server] settings.
+func (d *daemon) setAudit(al *audit.Logger) {
+	al.SetPolicy(audit.Policy{Optional: !d.cfg.Audit.Required, Log: d.log})
+	d.audit = al
+	var count func(listener, code string)
+	if d.metrics != nil {
+		count = d.metrics.Denied
+	}
+	d.refusals = refusal.New(refusal.Options{Audit: al, Log: d.log, Clock: d.clk, Count: count,
+		Known: func(role string) bool { _, ok := d.svc.Lookup(role); return ok }})
+	d.limit = ratelimit.New(ratelimit.Options{Rate: rate.Limit(d.cfg.Server.RatePerUID), Burst: d.cfg.Server.BurstPerUID,
+		Clock: d.clk, OnLimited: d.refusals.Limited})
+	d.svc.SetAudit(al, d.refusals)
+}
+
 // run opens the listeners, fetches the configured roles, and serves until
 // ctx ends.
 func (d *daemon) run(ctx context.Context) error {
@@ -250,6 +270,7 @@ func (d *daemon) run(ctx context.Context) error {
 	d.svc.Install(rs)
 	g.Go(func() error { return d.ref.Run(gctx) })
 	d.keepTokens(gctx, g)
+	g.Go(func() error { return d.refusals.Run(gctx) })
 	if err := d.started(gctx, g, sock); err != nil { // systemd.go: serve, READY=1, status and watchdog
 		return err
 	}
@@ -258,6 +279,7 @@ func (d *daemon) run(ctx context.Context) error {
 		printDevBanner(d.stdout, sock, d.devFile, d.cfg)
 	}
 	err = g.Wait()
+	d.refusals.Flush() // what the last requests, served after Run ended, were refused
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -281,7 +303,8 @@ func (d *daemon) startSocket(ctx context.Context, g *errgroup.Group) (string, er
 		lns = []net.Listener{ln}
 	}
 	d.execs = d.startExec(ctx, g) // execroute.go
-	srv := socket.New(socket.Options{Service: d.svc, Log: d.log, Extra: d.socketRoutes(), OnRequest: d.socketOnRequest(), Exec: d.execs, Peers: d.peers})
+	srv := socket.New(socket.Options{Service: d.svc, Log: d.log, Extra: d.socketRoutes(), OnRequest: d.socketOnRequest(), Exec: d.execs, Peers: d.peers,
+		Limit: d.limit, Refusals: d.refusals})
 	for _, ln := range lns {
 		g.Go(func() error { d.awaitStarted(ctx); return srv.Serve(ctx, ln) })
 	}

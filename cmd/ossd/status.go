@@ -18,6 +18,7 @@ import (
 	"github.com/ossd/ossd/internal/preflight"
 	"github.com/ossd/ossd/internal/ready"
 	"github.com/ossd/ossd/internal/service"
+	"github.com/ossd/ossd/socket"
 )
 
 const (
@@ -79,9 +80,12 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *asJSON {
-		err = writeJSON(stdout, map[string]any{"roles": roles, "readiness": rep})
+		err = writeJSON(stdout, map[string]any{"roles": roles.Roles, "audit": roles.Audit, "readiness": rep})
 	} else {
-		printStatus(stdout, roles)
+		printStatus(stdout, roles.Roles)
+		if roles.Audit == "failing" {
+			fmt.Fprintln(stdout, "AUDIT LOG FAILING: it cannot be written; new credentials and URLs are refused (503 AuditFailed) unless [audit] required = false; see the daemon's log")
+		}
 		printReadiness(stdout, rep)
 	}
 	if err != nil {
@@ -107,32 +111,33 @@ func socketFromConfig(flagPath, cfgPath string, want daemonid.Want) (daemonSocke
 	return findSocket(flagPath, configured, want), nil
 }
 
-// fetchStatus asks the daemon for its roles and its readiness.
-func fetchStatus(ctx context.Context, sock daemonSocket, timeout time.Duration) ([]service.RoleStatus, ready.Report, error) {
-	var rep ready.Report
+// fetchStatus asks the daemon for its roles, with the audit log's state,
+// and its readiness.
+func fetchStatus(ctx context.Context, sock daemonSocket, timeout time.Duration) (socket.Roles, ready.Report, error) {
+	var (
+		rep  ready.Report
+		resp socket.Roles
+	)
 	body, err := sock.get(ctx, "/v1/roles", timeout)
 	if err != nil {
-		return nil, rep, err
-	}
-	var resp struct {
-		Roles []service.RoleStatus `json:"roles"`
+		return resp, rep, err
 	}
 	if err := json.Unmarshal(body, &resp); err != nil {
-		return nil, rep, fmt.Errorf("status: daemon answered with bad JSON: %w", err)
+		return resp, rep, fmt.Errorf("status: daemon answered with bad JSON: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://localhost/readyz", nil)
 	if err != nil {
-		return nil, rep, err
+		return resp, rep, err
 	}
 	code, body, err := sock.do(req, timeout)
 	if err != nil {
-		return nil, rep, err
+		return resp, rep, err
 	}
 	if err := json.Unmarshal(body, &rep); err != nil || (code != http.StatusOK && code != http.StatusServiceUnavailable) {
-		return nil, rep, fmt.Errorf("status: /readyz answered %d: %s", code, oneLine(string(body), 300))
+		return resp, rep, fmt.Errorf("status: /readyz answered %d: %s", code, oneLine(string(body), 300))
 	}
 	rep.Ready = code == http.StatusOK
-	return resp.Roles, rep, nil
+	return resp, rep, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

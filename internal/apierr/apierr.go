@@ -12,6 +12,8 @@ var (
 	jsonType = []string{"application/json"}
 	nosniff  = []string{"nosniff"}
 	noStore  = []string{"no-store"}
+	// retry is the Retry-After of a 429: rate limits refill within a second.
+	retry = []string{"1"}
 )
 
 // Write sends status with a JSON error body. The message is escaped as
@@ -27,6 +29,9 @@ func Write(w http.ResponseWriter, status int, code, message string) {
 	h["Content-Type"] = jsonType
 	h["X-Content-Type-Options"] = nosniff
 	h["Cache-Control"] = noStore
+	if status == http.StatusTooManyRequests {
+		h["Retry-After"] = retry
+	}
 	w.WriteHeader(status)
 	w.Write(b) // a failed write means the caller left
 }

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/logtest"
 	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/refusal"
 	"github.com/ossd/ossd/internal/testenv"
 )
 
@@ -21,7 +23,7 @@ import (
 func TestAuditScript(t *testing.T) {
 	env := testenv.New(t, testenv.Options{}, "reader", "open")
 	var buf logtest.Buffer
-	env.Service.SetAudit(audit.New(&buf, env.Clock))
+	setAudit(env, &buf)
 	roles := testenv.Roles("reader", "open")
 	app, err := filepath.Abs(os.Args[0]) // an executable that exists: exe rules match files
 	if err != nil {
@@ -81,6 +83,16 @@ func TestAuditScript(t *testing.T) {
 	logtest.NoSecrets(t, "audit log", buf.String(), env.Secrets()...)
 }
 
+// setAudit makes env's service audit to w, with denials grouped by a
+// refusal recorder on env's clock, and returns the audit logger and the
+// recorder.
+func setAudit(env *testenv.Env, w io.Writer) (*audit.Logger, *refusal.Recorder) {
+	l := audit.New(w, env.Clock)
+	rec := refusal.New(refusal.Options{Audit: l, Clock: env.Clock, Known: func(r string) bool { _, ok := env.Service.Lookup(r); return ok }})
+	env.Service.SetAudit(l, rec)
+	return l, rec
+}
+
 func mapsEqual(a, b map[string]any) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
@@ -92,7 +104,7 @@ func mapsEqual(a, b map[string]any) bool {
 func TestAuditIssuanceOnce(t *testing.T) {
 	env := testenv.New(t, testenv.Options{}, "reader")
 	var buf logtest.Buffer
-	env.Service.SetAudit(audit.New(&buf, env.Clock))
+	setAudit(env, &buf)
 	ctx := context.Background()
 	env.Service.Apply(ctx, testenv.Roles("reader"))
 	p1 := peer.NewContext(ctx, peer.Identity{Known: true, UID: 1000, PID: 11, Via: "socket"})

@@ -23,6 +23,7 @@ import (
 	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/peer"
+	"github.com/ossd/ossd/internal/refusal"
 	"github.com/ossd/ossd/internal/sessionname"
 	"github.com/ossd/ossd/refresher"
 )
@@ -57,8 +58,9 @@ type Service struct {
 	clock   clock.Clock
 	log     *slog.Logger
 	roles   atomic.Pointer[table]
-	audit   *audit.Logger // nil: no audit log
-	hardMin time.Duration // see SetHardMinimum
+	audit   *audit.Logger     // nil: no audit log
+	deny    *refusal.Recorder // groups the denials written to audit
+	hardMin time.Duration     // see SetHardMinimum
 	// issued remembers audited issuances, so that a token handed again to
 	// the same process over the same listener is not audited again. It is
 	// read on every request, so hits take no lock; it is emptied when it
@@ -85,23 +87,35 @@ const maxIssuances = 4096
 // it before serving; without it only an expired token counts as failing.
 func (s *Service) SetHardMinimum(d time.Duration) { s.hardMin = d }
 
-// SetAudit makes s record issuances and denials in l. Call it before
-// serving.
-func (s *Service) SetAudit(l *audit.Logger) { s.audit = l }
+// SetAudit makes s record issuances in l, each written before its
+// credentials are returned ([audit.Logger.Gate]), and denials through rec,
+// which groups their repeats into l. Call it before serving.
+func (s *Service) SetAudit(l *audit.Logger, rec *refusal.Recorder) { s.audit, s.deny = l, rec }
 
-// firstIssuance reports whether k has not been audited yet, and marks it.
-func (s *Service) firstIssuance(k issuance) bool {
-	if _, seen := s.issued.Load(k); seen {
-		return false
+// AuditState reports whether the audit log is being written: "ok",
+// "failing", or "" without an audit log.
+func (s *Service) AuditState() string {
+	if s.audit == nil {
+		return ""
 	}
+	return s.audit.State().String()
+}
+
+// audited reports whether k has been audited already.
+func (s *Service) audited(k issuance) bool {
+	_, seen := s.issued.Load(k)
+	return seen
+}
+
+// markAudited remembers that k has been audited.
+func (s *Service) markAudited(k issuance) {
 	if _, seen := s.issued.LoadOrStore(k, struct{}{}); seen {
-		return false
+		return
 	}
 	if s.issuedN.Add(1) > maxIssuances {
 		s.issued.Clear()
 		s.issuedN.Store(0)
 	}
-	return true
 }
 
 // New returns a Service with no roles; call Apply.
@@ -217,9 +231,15 @@ func (s *Service) Authorize(ctx context.Context, name string) (Role, error) {
 // on-demand session whose name is the role's session name, "-", and the
 // suffix. A role whose sessions are per caller gives the caller its own
 // session instead, and refuses a suffix (percaller.go).
+//
+// Credentials are returned only once their issuance is in the audit log:
+// when the line cannot be written, the error wraps [audit.ErrFailed] and
+// no credentials are returned (unless the audit policy is Optional).
 func (s *Service) Credentials(ctx context.Context, name, session string) (ossd.Credentials, error) {
 	c, sessionName, err := s.credentials(ctx, name, session)
-	s.record(ctx, name, session, sessionName, c, err)
+	if aerr := s.record(ctx, name, session, sessionName, c, err); aerr != nil {
+		return ossd.Credentials{}, aerr
+	}
 	return c, err
 }
 
@@ -343,16 +363,18 @@ func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, mono, floor, hard
 	}
 }
 
-// record writes the audit line of one credentials request: an issuance
-// with the AccessKeyId handed out, or a denial with the rule that refused.
-// An issuance is a token given to a process: the same token given again to
-// the same process over the same listener is not a new one, and is not
-// written again (clients such as the OSS v2 process provider ask on every
-// request). Every denial is written. Other failures (unknown role without
+// record writes the audit line of one credentials request, and returns an
+// error when an issuance could not be written, so that its credentials are
+// withheld. An issuance is a token given to a process: the same token given
+// again to the same process over the same listener is not a new one, and is
+// not written again (clients such as the OSS v2 process provider ask on
+// every request); it is remembered only once written, so an issuance whose
+// line failed is tried again. A denial is written through the refusal
+// recorder, which groups repeats. Other failures (unknown role without
 // rules, STS trouble) are the operational log's business.
-func (s *Service) record(ctx context.Context, role, session, sessionName string, c ossd.Credentials, err error) {
+func (s *Service) record(ctx context.Context, role, session, sessionName string, c ossd.Credentials, err error) error {
 	if s.audit == nil {
-		return
+		return nil
 	}
 	id := peer.FromContext(ctx)
 	ev := audit.Event{Kind: audit.KindIssue, Role: role, Session: session, SessionName: sessionName, Caller: id, Path: id.Via}
@@ -360,16 +382,17 @@ func (s *Service) record(ctx context.Context, role, session, sessionName string,
 	switch {
 	case err == nil:
 		k := issuance{id.UID, id.GID, id.PID, id.Via, role, session, c.AccessKeyID}
-		if !s.firstIssuance(k) {
-			return
+		if s.audited(k) {
+			return nil
 		}
 		ev.AccessKeyID, ev.Expiry, ev.Result = c.AccessKeyID, c.Expiration, audit.ResultOK
+		if err := s.audit.Gate(ev); err != nil {
+			return fmt.Errorf("issue %s: %w", role, err)
+		}
+		s.markAudited(k)
 	case errors.As(err, &denied):
 		ev.Kind, ev.Result = audit.KindDeny, "AccessDenied: "+denied.Reason
-	default:
-		return
+		s.deny.Audit(ev)
 	}
-	if aerr := s.audit.Log(ev); aerr != nil {
-		s.log.Error("audit log write failed", "err", aerr)
-	}
+	return nil
 }
