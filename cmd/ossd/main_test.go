@@ -19,6 +19,9 @@ import (
 var ossdBin string
 
 func TestMain(m *testing.M) {
+	if n := os.Getenv("OSSD_TEST_FLOOD"); n != "" {
+		os.Exit(clientFlood(os.Getenv("OSSD_TEST_FLOOD_SOCKET"), os.Getenv("OSSD_TEST_FLOOD_PATH"), n))
+	}
 	if sock := os.Getenv("OSSD_TEST_GET_SOCKET"); sock != "" {
 		os.Exit(clientGet(sock, os.Getenv("OSSD_TEST_GET_PATH")))
 	}
