@@ -40,8 +40,8 @@ type Options struct {
 
 // Signer signs URLs for callers.
 type Signer struct {
-	creds Credentials
-	roles func(string) (config.Role, bool)
+	creds    Credentials
+	roles    func(string) (config.Role, bool)
 	audit    *audit.Logger
 	refusals *refusal.Recorder
 	clock    clock.Clock
