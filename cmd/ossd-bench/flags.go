@@ -42,7 +42,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.metadata, "metadata", "", "with --socket: host:port of the daemon's metadata listener for --role")
 	fs.StringVar(&o.uri, "uri", "", "with --socket: the credentials URI of --role (ossd uri --role NAME)")
 	targets := fs.String("targets", strings.Join(allTargets(), ","), "comma-separated targets to run, of "+strings.Join(allTargets(), ", "))
-	fs.Float64Var(&o.tcpRate, "tcp-rate", 90, "requests per second per client on the metadata and URI targets, each client from its own loopback address (ossd limits each address to 100/s); 0 = back to back")
+	fs.Float64Var(&o.tcpRate, "tcp-rate", 90, "requests per second per client on the metadata and URI targets, each client from its own loopback address; 0 = back to back")
 	fs.BoolVar(&o.json, "json", false, "print JSON instead of the table")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err.Error()}

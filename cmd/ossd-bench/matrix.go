@@ -219,7 +219,7 @@ func writeReport(w io.Writer, o options, rep report) error {
 	rep.Machine.write(w)
 	fmt.Fprintf(w, "each run: %v measured after %v of warm-up; %d rounds, ossd and limit interleaved\n", o.duration, o.warmup, o.rounds)
 	if o.tcpRate > 0 {
-		fmt.Fprintf(w, "metadata and URI targets: each client paced to %.0f requests/s from its own loopback address\n(ossd limits each client address to 100/s), so their ops/s are equal by design: compare latency\n", o.tcpRate)
+		fmt.Fprintf(w, "metadata and URI targets: each client paced to %.0f requests/s from its own loopback address,\nas SDK clients are, so their ops/s are equal by design: compare latency\n", o.tcpRate)
 	}
 	for _, name := range o.targets {
 		if why, ok := rep.Skipped[name]; ok {
