@@ -1,11 +1,8 @@
 package metadata_test
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -135,28 +132,4 @@ func TestRateLimitByUIDNotAddress(t *testing.T) {
 			t.Fatalf("refused caller %v, want this process's uid %d", id, os.Getuid())
 		}
 	}
-}
-
-// rawFrom is raw from the local address src.
-func rawFrom(t *testing.T, src *net.TCPAddr, addr, req string) response {
-	t.Helper()
-	d := net.Dialer{LocalAddr: src}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := io.WriteString(c, req); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{resp.StatusCode, resp.Header, string(b)}
 }

@@ -69,9 +69,16 @@ type response struct {
 // raw sends req byte for byte on a new connection to addr and reads the
 // response: the way to send what net/http clients would tidy up (absolute
 // form, a Host without port, an empty query).
-func raw(t testing.TB, addr, req string) response {
+func raw(t testing.TB, addr, req string) response { return rawFrom(t, nil, addr, req) }
+
+// rawFrom is raw from the local address src (nil: any).
+func rawFrom(t testing.TB, src *net.TCPAddr, addr, req string) response {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
+	d := net.Dialer{}
+	if src != nil {
+		d.LocalAddr = src
+	}
+	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,9 +54,10 @@ func newGuarded(t *testing.T, w interface{ Write([]byte) (int, error) }) *guarde
 	return g
 }
 
-// serve serves the socket API with o on a fresh socket until the test
-// ends, and returns a client.
-func (g *guarded) serve(t *testing.T, o socket.Options) *http.Client {
+// serve serves the socket API with o on a fresh socket, with the refusal
+// recorder running, until the test ends or stop is called, and returns a
+// client.
+func (g *guarded) serve(t *testing.T, o socket.Options) (c *http.Client, stop func()) {
 	path := testenv.SocketPath(t)
 	ln, err := socket.Listen(path, socket.ListenOptions{GID: -1})
 	if err != nil {
@@ -69,15 +69,19 @@ func (g *guarded) serve(t *testing.T, o socket.Options) *http.Client {
 	done := make(chan error, 2)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	go func() { done <- g.rec.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		for range 2 {
-			if err := <-done; err != nil {
-				t.Errorf("Serve or Run = %v", err)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			for range 2 {
+				if err := <-done; err != nil {
+					t.Errorf("Serve or Run = %v", err)
+				}
 			}
-		}
-	})
-	return testenv.UnixClient(path)
+		})
+	}
+	t.Cleanup(stop)
+	return testenv.UnixClient(path), stop
 }
 
 // TestFloodBoundedLogs sends 10,000 denied requests over the socket in 10 s
@@ -87,7 +91,7 @@ func (g *guarded) serve(t *testing.T, o socket.Options) *http.Client {
 func TestFloodBoundedLogs(t *testing.T) {
 	g := newGuarded(t, nil)
 	lim := ratelimit.New(ratelimit.Options{Rate: 500, Burst: 500, Clock: g.Clock, OnLimited: g.rec.Limited})
-	c := g.serve(t, socket.Options{Limit: lim, Log: g.log})
+	c, stop := g.serve(t, socket.Options{Limit: lim, Log: g.log})
 	const n, workers = 10000, 8
 	var sent atomic.Int64
 	var mu sync.Mutex
@@ -109,7 +113,7 @@ func TestFloodBoundedLogs(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	g.rec.Flush()
+	stop() // Run writes the pending summaries as it returns
 	size := len(g.audit.String()) + len(g.logs.String())
 	t.Logf("%d denied and %d rate-limited requests: %d bytes of audit and log", statuses[403], statuses[429], size)
 	if statuses[403]+statuses[429] != n || statuses[403] == 0 || statuses[429] == 0 {
@@ -156,7 +160,7 @@ func tally(t *testing.T, text, key, value string) int {
 
 func TestRateLimitAnswer(t *testing.T) {
 	g := newGuarded(t, nil)
-	c := g.serve(t, socket.Options{Limit: ratelimit.New(ratelimit.Options{Rate: 1, Burst: 2, Clock: g.Clock, OnLimited: g.rec.Limited})})
+	c, _ := g.serve(t, socket.Options{Limit: ratelimit.New(ratelimit.Options{Rate: 1, Burst: 2, Clock: g.Clock, OnLimited: g.rec.Limited})})
 	for range 2 {
 		if status, _, body := do(t, c, "GET", "http://localhost/v1/credentials/open", nil); status != 200 {
 			t.Fatalf("within the burst: %d %s", status, body)
@@ -172,30 +176,12 @@ func TestRateLimitAnswer(t *testing.T) {
 	}
 }
 
-// diskFull is an audit file on a disk that can be made full.
-type diskFull struct {
-	mu   sync.Mutex // guards full
-	full bool
-	buf  logtest.Buffer
-}
-
-func (d *diskFull) Write(p []byte) (int, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.full {
-		return 0, syscall.ENOSPC
-	}
-	return d.buf.Write(p)
-}
-
-func (d *diskFull) set(full bool) { d.mu.Lock(); d.full = full; d.mu.Unlock() }
-
 // TestAuditFailed: while the audit log cannot be written, the socket API
 // refuses credentials with 503 AuditFailed and /v1/roles says so.
 func TestAuditFailed(t *testing.T) {
-	var disk diskFull
+	var disk logtest.Disk
 	g := newGuarded(t, &disk)
-	c := g.serve(t, socket.Options{})
+	c, _ := g.serve(t, socket.Options{})
 	roles := func() socket.Roles {
 		_, _, body := do(t, c, "GET", "http://localhost/v1/roles", nil)
 		var r socket.Roles
@@ -207,7 +193,7 @@ func TestAuditFailed(t *testing.T) {
 	if r := roles(); r.Audit != "ok" {
 		t.Errorf("/v1/roles audit = %q, want ok", r.Audit)
 	}
-	disk.set(true)
+	disk.SetFull(true)
 	status, _, body := do(t, c, "GET", "http://localhost/v1/credentials/open", nil)
 	if status != 503 || !strings.Contains(string(body), `"Code":"AuditFailed"`) || strings.Contains(string(body), "AccessKeyId") {
 		t.Errorf("with the disk full: %d %s, want 503 AuditFailed and no credentials", status, body)
@@ -215,12 +201,12 @@ func TestAuditFailed(t *testing.T) {
 	if r := roles(); r.Audit != "failing" {
 		t.Errorf("/v1/roles audit = %q, want failing", r.Audit)
 	}
-	disk.set(false)
+	disk.SetFull(false)
 	if status, _, body := do(t, c, "GET", "http://localhost/v1/credentials/open", nil); status != 200 {
 		t.Errorf("with room again: %d %s", status, body)
 	}
 	if r := roles(); r.Audit != "ok" {
 		t.Errorf("/v1/roles audit after recovery = %q", r.Audit)
 	}
-	logtest.NoSecrets(t, "audit log", disk.buf.String(), g.Secrets()...)
+	logtest.NoSecrets(t, "audit log", disk.String(), g.Secrets()...)
 }

@@ -104,26 +104,8 @@ func TestFloodAcrossUsers(t *testing.T) {
 	dir := publicDir(t)
 	sock := filepath.Join(dir, "ossd.sock")
 	auditPath := filepath.Join(t.TempDir(), "audit.log")
-	cfg := fmt.Sprintf(`
-[source]
-type = "access_key"
-access_key_id = %q
-access_key_secret = %q
-[sts]
-region = "cn-hangzhou"
-endpoint = %q
-[server]
-socket_mode = "0666"
-[audit]
-file = %q
-[[role]]
-name = "reader"
-arn = %q
-[role.allow]
-uids = [4242]
-`, testenv.KeyID, testenv.KeySecret, endpoint, auditPath, testenv.Params("reader").RoleARN)
-	path := filepath.Join(t.TempDir(), "ossd.toml")
-	os.WriteFile(path, []byte(cfg), 0o600)
+	path := daemonConfig(t, endpoint, fmt.Sprintf("[server]\nsocket_mode = \"0666\"\n[audit]\nfile = %q\n", auditPath),
+		"reader\n[role.allow]\nuids = [4242]\n")
 	d := startDaemon(t, sock, "serve", "--config", path, "--socket", sock)
 	client := publicCopy(t, os.Args[0], dir)
 	before := fileSize(t, auditPath) + len(d.Stderr.String())

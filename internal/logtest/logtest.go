@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/ossd/ossd/internal/logging"
@@ -52,4 +53,29 @@ func NoSecrets(t testing.TB, what, text string, secrets ...string) {
 			t.Errorf("%s contains a secret (%d chars starting %.4q)", what, len(s), s)
 		}
 	}
+}
+
+// Disk is an audit file on a disk that can be made full: while full, every
+// Write fails with ENOSPC and writes nothing, as on a full filesystem.
+type Disk struct {
+	mu   sync.Mutex // guards full
+	full bool
+	Buffer
+}
+
+// Write appends p, or fails while d is full.
+func (d *Disk) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.full {
+		return 0, syscall.ENOSPC
+	}
+	return d.Buffer.Write(p)
+}
+
+// SetFull makes d full or gives it room again.
+func (d *Disk) SetFull(full bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.full = full
 }

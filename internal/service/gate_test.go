@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,31 +13,12 @@ import (
 	"github.com/ossd/ossd/internal/access"
 	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/config"
+	"github.com/ossd/ossd/internal/logtest"
 	"github.com/ossd/ossd/internal/peer"
 	"github.com/ossd/ossd/internal/refusal"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/internal/testenv"
 )
-
-// diskWriter is an audit file on a disk that can be made full.
-type diskWriter struct {
-	mu   sync.Mutex // guards all
-	full bool
-	b    strings.Builder
-}
-
-func (w *diskWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.full {
-		return 0, syscall.ENOSPC
-	}
-	return w.b.Write(p)
-}
-
-func (w *diskWriter) setFull(full bool) { w.mu.Lock(); w.full = full; w.mu.Unlock() }
-
-func (w *diskWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
 
 func process(pid int32) context.Context {
 	return peer.NewContext(context.Background(), peer.Identity{Known: true, UID: 1000, GID: 1000, PID: pid, Via: "socket"})
@@ -48,7 +28,7 @@ func process(pid int32) context.Context {
 // credentials leave that the log does not already record.
 func TestNoIssuanceWithoutAudit(t *testing.T) {
 	env := testenv.New(t, testenv.Options{}, "reader")
-	var w diskWriter
+	var w logtest.Disk
 	l, _ := setAudit(env, &w)
 	env.Service.Apply(context.Background(), testenv.Roles("reader"))
 	var handed []string // every AccessKeyId a caller got
@@ -64,7 +44,7 @@ func TestNoIssuanceWithoutAudit(t *testing.T) {
 	if err := get(process(11), ""); err != nil {
 		t.Fatal(err)
 	}
-	w.setFull(true)
+	w.SetFull(true)
 	if err := get(process(12), ""); !errors.Is(err, audit.ErrFailed) {
 		t.Errorf("a new process while the disk is full: err = %v, want audit.ErrFailed", err)
 	}
@@ -78,7 +58,7 @@ func TestNoIssuanceWithoutAudit(t *testing.T) {
 	if got := env.Service.AuditState(); got != "failing" || l.State().Failures != 2 {
 		t.Errorf("AuditState = %q with %d failures, want failing with 2", got, l.State().Failures)
 	}
-	w.setFull(false)
+	w.SetFull(false)
 	if err := get(process(12), ""); err != nil {
 		t.Errorf("after the disk has room again: %v", err)
 	}
@@ -117,7 +97,8 @@ func TestNoIssuanceToDevFull(t *testing.T) {
 // when the line cannot be written.
 func TestIssuanceAuditOptional(t *testing.T) {
 	env := testenv.New(t, testenv.Options{}, "reader")
-	w := &diskWriter{full: true}
+	w := new(logtest.Disk)
+	w.SetFull(true)
 	l, _ := setAudit(env, w)
 	l.SetPolicy(audit.Policy{Optional: true})
 	env.Service.Apply(context.Background(), testenv.Roles("reader"))
@@ -134,7 +115,7 @@ func TestIssuanceAuditOptional(t *testing.T) {
 // while another user's requests are all served and audited.
 func TestDenialFloodAudit(t *testing.T) {
 	env := testenv.New(t, testenv.Options{}, "reader")
-	var w diskWriter
+	var w logtest.Disk
 	_, rec := setAudit(env, &w)
 	roles := testenv.Roles("reader")
 	rule, err := access.Compile(config.Allow{UIDs: []uint32{1000}}, access.System())
