@@ -101,7 +101,7 @@ func TestFloodAcrossUsers(t *testing.T) {
 	}
 	t.Setenv("HTTP_PROXY", "")
 	_, endpoint := testenv.StartSTS(t, "reader")
-	dir := publicDir(t)
+	dir := testenv.PublicDir(t)
 	sock := filepath.Join(dir, "ossd.sock")
 	auditPath := filepath.Join(t.TempDir(), "audit.log")
 	path := daemonConfig(t, endpoint, fmt.Sprintf("[server]\nsocket_mode = \"0666\"\n[audit]\nfile = %q\n", auditPath),

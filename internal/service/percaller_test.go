@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossd/ossd/internal/audit"
 	"github.com/ossd/ossd/internal/logtest"
 	"github.com/ossd/ossd/internal/peer"
 	"github.com/ossd/ossd/internal/service"
@@ -45,7 +44,7 @@ func sessionNames(env *testenv.Env) []string {
 func TestPerUIDSessions(t *testing.T) {
 	env := testenv.New(t, testenv.Options{}, "reader")
 	var buf logtest.Buffer
-	env.Service.SetAudit(audit.New(&buf, env.Clock))
+	setAudit(env, &buf)
 	if errs := env.Service.Apply(context.Background(), perCaller(sessionname.PerUID, "reader")); len(errs) != 0 {
 		t.Fatal(errs)
 	}
@@ -108,7 +107,7 @@ func TestPerUIDSessions(t *testing.T) {
 func TestPerCallerRefusals(t *testing.T) {
 	env := testenv.New(t, testenv.Options{}, "byunit", "bypod", "byuid")
 	var buf logtest.Buffer
-	env.Service.SetAudit(audit.New(&buf, env.Clock))
+	setAudit(env, &buf)
 	roles := append(perCaller(sessionname.PerUnit, "byunit"), perCaller(sessionname.PerPod, "bypod")...)
 	roles = append(roles, perCaller(sessionname.PerUID, "byuid")...)
 	env.Service.Apply(context.Background(), roles)
