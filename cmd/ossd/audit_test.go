@@ -13,21 +13,17 @@ import (
 	"github.com/ossd/ossd/internal/testenv"
 )
 
-// daemonConfig is a config for roles names (each with the extra lines of
-// its [[role]]) against the local STS at endpoint, with extra sections.
+// daemonConfig writes a config for roles (each a name, then the extra
+// lines of its [[role]]) against the local STS at endpoint, with extra
+// sections, and returns its path.
 func daemonConfig(t *testing.T, endpoint, extra string, roles ...string) string {
 	t.Helper()
-	cfg := fmt.Sprintf("[source]\ntype = \"access_key\"\naccess_key_id = %q\naccess_key_secret = %q\n[sts]\nregion = \"cn-hangzhou\"\nendpoint = %q\n%s\n",
-		testenv.KeyID, testenv.KeySecret, endpoint, extra)
+	cfg := stsConfig(endpoint, extra+"\n")
 	for _, r := range roles {
 		name, rest, _ := strings.Cut(r, "\n")
 		cfg += fmt.Sprintf("[[role]]\nname = %q\narn = %q\n%s\n", name, testenv.Params(name).RoleARN, rest)
 	}
-	path := filepath.Join(t.TempDir(), "ossd.toml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeConfig(t, cfg)
 }
 
 // TestMetricsHideRoleNames: /metrics listens on loopback TCP, which every
