@@ -8,7 +8,6 @@ package metrics
 
 import (
 	"net/http"
-	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -23,7 +22,19 @@ import (
 // maxCodes bounds how many distinct STS error codes get their own label.
 const maxCodes = 64
 
-var codeRe = regexp.MustCompile(`^[A-Za-z0-9.]{1,64}$`)
+// codeLabel reports whether c may be a label value as it is: 1-64 of
+// [A-Za-z0-9.], as STS codes are.
+func codeLabel(c string) bool {
+	if len(c) < 1 || len(c) > 64 {
+		return false
+	}
+	for i := 0; i < len(c); i++ {
+		if b := c[i]; !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '.') {
+			return false
+		}
+	}
+	return true
+}
 
 // Metrics holds the daemon's collectors in a private registry.
 type Metrics struct {
@@ -152,7 +163,7 @@ func (m *Metrics) code(c string) string {
 	if c == "" {
 		return "unknown"
 	}
-	if !codeRe.MatchString(c) {
+	if !codeLabel(c) {
 		return "other"
 	}
 	m.mu.Lock()

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -250,7 +249,7 @@ func (s *Service) credentials(ctx context.Context, name, session string) (ossd.C
 	}
 	p := r.Params
 	p.SessionName += "-" + session
-	if !validSession.MatchString(p.SessionName) {
+	if !sessionname.Valid(p.SessionName) {
 		return ossd.Credentials{}, "", fmt.Errorf("%w %q: want 2-64 characters of A-Z a-z 0-9 . @ _ -", ErrBadSession, p.SessionName)
 	}
 	c, err := s.ref.Get(ctx, p)
@@ -265,8 +264,6 @@ func (s *Service) get(ctx context.Context, p ossd.Params, k ossd.Key) (ossd.Cred
 	}
 	return s.ref.Get(ctx, p)
 }
-
-var validSession = regexp.MustCompile(`^[A-Za-z0-9.@_-]{2,64}$`)
 
 // RoleStatus describes one configured role, without secrets.
 type RoleStatus struct {
