@@ -3,6 +3,12 @@
 // names, route patterns, HTTP status codes, and STS error codes capped in
 // number; nothing a caller types and nothing secret becomes a label.
 //
+// It writes the Prometheus text format (0.0.4) itself rather than through
+// the Prometheus client library: that library registers its collectors at
+// package init and links protobuf, which cost every ossd command, the
+// credential helper included, a quarter of its start-up. Nothing here runs
+// until [New], which only serve calls.
+//
 // A Metrics is safe for concurrent use.
 package metrics
 
@@ -11,10 +17,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ossd/ossd"
 )
@@ -36,16 +38,18 @@ func codeLabel(c string) bool {
 	return true
 }
 
-// Metrics holds the daemon's collectors in a private registry.
+// Metrics holds the daemon's metrics.
 type Metrics struct {
-	reg      *prometheus.Registry
-	stsCalls *prometheus.CounterVec
-	stsTime  prometheus.Histogram
-	lookups  *prometheus.CounterVec
-	failures *prometheus.CounterVec
-	requests *prometheus.CounterVec
-	denials  *prometheus.CounterVec
+	stsCalls *counter
+	stsTime  *histogram
+	lookups  *counter
+	failures *counter
+	requests *counter
+	denials  *counter
 	roleOf   func(ossd.Key) string
+	expiry   func() map[string]float64
+	process  *process   // nil until AddProcess
+	sts      *stsGauges // nil until AddSTS
 	mu       sync.Mutex // guards codes
 	codes    map[string]bool
 }
@@ -54,29 +58,18 @@ type Metrics struct {
 // ("" for an on-demand session); expiry reports seconds until expiry by
 // configured role at scrape time.
 func New(roleOf func(ossd.Key) string, expiry func() map[string]float64) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), roleOf: roleOf, codes: map[string]bool{}}
-	m.stsCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ossd_sts_calls_total", Help: "AssumeRole calls by result code (Success or the STS error code).",
-	}, []string{"code"})
-	m.stsTime = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "ossd_sts_call_duration_seconds", Help: "AssumeRole latency.",
-		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-	})
-	m.lookups = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ossd_cache_lookups_total", Help: "Credential lookups by result: hit, degraded, miss, error.",
-	}, []string{"result"})
-	m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ossd_refresh_failures_total", Help: "Failed AssumeRole attempts by configured role (on-demand sessions as \"\").",
-	}, []string{"role"})
-	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ossd_http_requests_total", Help: "Requests by listener, route pattern and status.",
-	}, []string{"listener", "route", "status"})
-	m.denials = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ossd_denials_total", Help: "Refused requests by listener and reason code.",
-	}, []string{"listener", "reason"})
-	m.reg.MustRegister(m.stsCalls, m.stsTime, m.lookups, m.failures, m.requests, m.denials,
-		newExpiryCollector(expiry))
-	return m
+	return &Metrics{
+		stsCalls: newCounter("ossd_sts_calls_total", "AssumeRole calls by result code (Success or the STS error code).", "code"),
+		stsTime: newHistogram("ossd_sts_call_duration_seconds", "AssumeRole latency.",
+			[]float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}),
+		lookups:  newCounter("ossd_cache_lookups_total", "Credential lookups by result: hit, degraded, miss, error.", "result"),
+		failures: newCounter("ossd_refresh_failures_total", "Failed AssumeRole attempts by configured role (on-demand sessions as \"\").", "role"),
+		requests: newCounter("ossd_http_requests_total", "Requests by listener, route pattern and status.", "listener", "route", "status"),
+		denials:  newCounter("ossd_denials_total", "Refused requests by listener and reason code.", "listener", "reason"),
+		roleOf:   roleOf,
+		expiry:   expiry,
+		codes:    map[string]bool{},
+	}
 }
 
 // Build describes the running binary for ossd_build_info.
@@ -86,76 +79,86 @@ type Build struct{ Version, Revision, GoVersion string }
 // was applied, and when.
 type Reload func() (ok bool, at time.Time)
 
-// AddProcess registers ossd_build_info for b, the config reload gauges
-// read from last at scrape time, and the standard Go runtime and process
-// collectors. The daemon calls it once; nothing is registered at package
-// initialisation, so a command that never serves metrics pays nothing.
+// AddProcess adds ossd_build_info for b, the config reload gauges read
+// from last at scrape time, and the standard Go runtime and process
+// metrics (process.go). The daemon calls it once, before serving the
+// metrics; nothing is set up at package initialisation, so a command that
+// never serves metrics pays nothing.
 func (m *Metrics) AddProcess(b Build, last Reload) {
-	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "ossd_build_info", Help: "Always 1; the labels say which build is running.",
-	}, []string{"version", "revision", "goversion"})
-	info.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
-	ok := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "ossd_config_last_reload_success", Help: "1 if the last load of the config file was applied, 0 if it was rejected (the previous config runs).",
-	}, func() float64 {
-		if applied, _ := last(); applied {
-			return 1
-		}
-		return 0
-	})
-	at := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "ossd_config_last_reload_timestamp_seconds", Help: "Unix time of the last load of the config file, applied or rejected.",
-	}, func() float64 {
-		_, t := last()
-		if t.IsZero() {
-			return 0
-		}
-		return float64(t.UnixNano()) / 1e9
-	})
-	m.reg.MustRegister(info, ok, at, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.process = &process{build: b, last: last}
 }
 
-// AddSTS registers what the daemon knows of STS, read at scrape time: how
-// far its clock is from ours (offset) and the AssumeRole rate the daemon
-// allows itself now, max_qps or less after throttling (rate).
+// AddSTS adds what the daemon knows of STS, read at scrape time: how far
+// its clock is from ours (offset) and the AssumeRole rate the daemon
+// allows itself now, max_qps or less after throttling (rate). The daemon
+// calls it once, before serving the metrics.
 func (m *Metrics) AddSTS(offset func() time.Duration, rate func() float64) {
-	m.reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "ossd_sts_clock_offset_seconds", Help: "STS's clock minus ours at the last successful AssumeRole, from its Date header.",
-		}, func() float64 { return offset().Seconds() }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "ossd_sts_rate_limit", Help: "AssumeRole calls per second the daemon allows itself now: sts.max_qps, or less after STS answered Throttling.",
-		}, rate),
-	)
+	m.sts = &stsGauges{offset: offset, rate: rate}
+}
+
+// stsGauges are the gauges AddSTS adds.
+type stsGauges struct {
+	offset func() time.Duration
+	rate   func() float64
+}
+
+func (g *stsGauges) write(b []byte) []byte {
+	b = gauge(b, "ossd_sts_clock_offset_seconds", "STS's clock minus ours at the last successful AssumeRole, from its Date header.", g.offset().Seconds())
+	return gauge(b, "ossd_sts_rate_limit", "AssumeRole calls per second the daemon allows itself now: sts.max_qps, or less after STS answered Throttling.", g.rate())
 }
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		w.Write(m.appendText(make([]byte, 0, 4096))) // a failed write means the scraper left
+	})
+}
+
+// appendText appends every metric in the text format.
+func (m *Metrics) appendText(b []byte) []byte {
+	b = m.stsCalls.write(b)
+	b = m.stsTime.write(b)
+	b = m.lookups.write(b)
+	b = m.failures.write(b)
+	b = m.requests.write(b)
+	b = m.denials.write(b)
+	var exp map[string]float64
+	if m.expiry != nil {
+		exp = m.expiry()
+	}
+	b = gauges(b, "ossd_credentials_expiry_seconds", "Seconds until the cached token of each configured role expires.", "role", exp)
+	if m.sts != nil {
+		b = m.sts.write(b)
+	}
+	if m.process != nil {
+		b = m.process.write(b)
+	}
+	return b
 }
 
 // Fetched implements refresher.Observer.
 func (m *Metrics) Fetched(k ossd.Key, err error, took time.Duration) {
-	m.stsTime.Observe(took.Seconds())
+	m.stsTime.observe(took.Seconds())
 	if err == nil {
-		m.stsCalls.WithLabelValues("Success").Inc()
+		m.stsCalls.inc(labels{"Success"})
 		return
 	}
-	m.stsCalls.WithLabelValues(m.code(ossd.ErrorCode(err))).Inc()
-	m.failures.WithLabelValues(m.roleOf(k)).Inc()
+	m.stsCalls.inc(labels{m.code(ossd.ErrorCode(err))})
+	m.failures.inc(labels{m.roleOf(k)})
 }
 
 // Served implements refresher.Observer.
-func (m *Metrics) Served(result string) { m.lookups.WithLabelValues(result).Inc() }
+func (m *Metrics) Served(result string) { m.lookups.inc(labels{result}) }
 
 // Request counts one HTTP request. route must be a registered pattern.
 func (m *Metrics) Request(listener, route string, status int) {
-	m.requests.WithLabelValues(listener, route, strconv.Itoa(status)).Inc()
+	m.requests.inc(labels{listener, route, strconv.Itoa(status)})
 }
 
 // Denied counts one refusal; reason must be a stable error code.
 func (m *Metrics) Denied(listener, reason string) {
-	m.denials.WithLabelValues(listener, reason).Inc()
+	m.denials.inc(labels{listener, reason})
 }
 
 // code bounds the label values STS codes can create.
