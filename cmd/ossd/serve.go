@@ -250,6 +250,8 @@ func (d *daemon) run(ctx context.Context) error {
 	d.svc.Install(rs)
 	g.Go(func() error { return d.ref.Run(gctx) })
 	d.keepTokens(gctx, g)
+	// Only in a benchmark build: a heap profile on SIGUSR1.
+	benchHook(gctx, d)
 	if err := d.started(gctx, g, sock); err != nil { // systemd.go: serve, READY=1, status and watchdog
 		return err
 	}
