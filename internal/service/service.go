@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,6 +94,9 @@ func (s *Service) firstIssuance(k issuance) bool {
 	if _, seen := s.issued.Load(k); seen {
 		return false
 	}
+	// A copy of the key id: the daemon's may share its allocation with the
+	// token (internal/sts), which a remembered issuance would keep alive.
+	k.accessKeyID = strings.Clone(k.accessKeyID)
 	if _, seen := s.issued.LoadOrStore(k, struct{}{}); seen {
 		return false
 	}
