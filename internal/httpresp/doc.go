@@ -4,9 +4,11 @@
 // would cost every helper run its start-up.
 //
 // [Read] takes a status line, header fields and a body delimited by
-// Content-Length or by the end of the connection. It refuses what the
+// Content-Length or by the end of the connection; [ReadHead] only the
+// status line and fields, for a 101 Switching Protocols after which the
+// connection speaks another protocol. It refuses what the
 // helper never needs and a confused or hostile server could use to smuggle
-// a second answer: informational (1xx) answers, Transfer-Encoding, a
+// a second answer: informational (1xx) answers to Read, Transfer-Encoding, a
 // repeated or malformed Content-Length, folded or malformed header lines,
 // bare CR or LF line ends. Sizes are bounded by [Limits].
 //

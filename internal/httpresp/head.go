@@ -68,7 +68,7 @@ func (h *head) fields(max int) (int64, error) {
 		}
 		switch {
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			return 0, fmt.Errorf("%w: Transfer-Encoding, which this client does not read (it sends HTTP/1.0 requests)", ErrMalformed)
+			return 0, fmt.Errorf("%w: Transfer-Encoding, which this reader does not read (send HTTP/1.0 requests)", ErrMalformed)
 		case !bytes.EqualFold(name, []byte("Content-Length")):
 		case length >= 0:
 			return 0, fmt.Errorf("%w: Content-Length given twice", ErrMalformed)

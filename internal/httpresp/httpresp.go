@@ -31,6 +31,14 @@ const (
 	DefaultBody   = 1 << 20
 )
 
+// Head is a response's status line and what its header fields say of its
+// body.
+type Head struct {
+	Minor  int   // HTTP/1.Minor: 0 or 1
+	Status int   // 100..599
+	Length int64 // Content-Length; -1 when not given
+}
+
 // Response is what Read returns.
 type Response struct {
 	Minor  int // HTTP/1.Minor: 0 or 1
@@ -40,28 +48,51 @@ type Response struct {
 
 // Read reads one response from r: the status line, the header fields, and
 // the body, of Content-Length bytes if the response gives it, else up to
-// the end of r. A 204 or 304 answer has no body. Read does not read past
-// the body, so trailing bytes stay in r.
+// the end of r. A 204 or 304 answer has no body; an informational one
+// (1xx) is an error, as no request of this client asks for one. Read does
+// not read past the body, so trailing bytes stay in r.
 func Read(r *bufio.Reader, lim Limits) (Response, error) {
-	lim = lim.withDefaults()
-	h := head{r: r, left: lim.Head}
-	line, err := h.line()
-	if err != nil {
-		return Response{}, fmt.Errorf("status line: %w", err)
-	}
-	resp, err := parseStatus(line)
-	if err != nil {
-		return Response{}, fmt.Errorf("status line: %w", err)
-	}
-	length, err := h.fields(lim.Fields)
+	h, err := ReadHead(r, lim)
 	if err != nil {
 		return Response{}, err
 	}
-	if resp.Status == 204 || resp.Status == 304 {
-		return resp, nil
+	body, err := ReadBody(r, h, lim)
+	if err != nil {
+		return Response{}, err
 	}
-	resp.Body, err = readBody(r, length, lim.Body)
-	return resp, err
+	return Response{Minor: h.Minor, Status: h.Status, Body: body}, nil
+}
+
+// ReadHead reads the status line and header fields of a response from r,
+// and no more: after a 101 Switching Protocols, what follows in r is the
+// new protocol's.
+func ReadHead(r *bufio.Reader, lim Limits) (Head, error) {
+	lim = lim.withDefaults()
+	hr := head{r: r, left: lim.Head}
+	line, err := hr.line()
+	if err != nil {
+		return Head{}, fmt.Errorf("status line: %w", err)
+	}
+	h, err := parseStatus(line)
+	if err != nil {
+		return Head{}, fmt.Errorf("status line: %w", err)
+	}
+	if h.Length, err = hr.fields(lim.Fields); err != nil {
+		return Head{}, err
+	}
+	return h, nil
+}
+
+// ReadBody reads the body of the response whose head is h from r (see
+// Read).
+func ReadBody(r io.Reader, h Head, lim Limits) ([]byte, error) {
+	switch {
+	case h.Status < 200:
+		return nil, fmt.Errorf("%w: informational status %d, which no request of this client asks for", ErrMalformed, h.Status)
+	case h.Status == 204 || h.Status == 304:
+		return nil, nil
+	}
+	return readBody(r, h.Length, lim.withDefaults().Body)
 }
 
 func (l Limits) withDefaults() Limits {
@@ -78,32 +109,29 @@ func (l Limits) withDefaults() Limits {
 }
 
 // parseStatus parses "HTTP/1.x NNN[ reason]".
-func parseStatus(line []byte) (Response, error) {
+func parseStatus(line []byte) (Head, error) {
 	const prefix = "HTTP/1."
 	if len(line) < len(prefix)+5 || string(line[:len(prefix)]) != prefix {
-		return Response{}, fmt.Errorf("%w: not HTTP/1.0 or HTTP/1.1", ErrMalformed)
+		return Head{}, fmt.Errorf("%w: not HTTP/1.0 or HTTP/1.1", ErrMalformed)
 	}
-	var resp Response
+	var resp Head
 	switch line[len(prefix)] {
 	case '0':
 	case '1':
 		resp.Minor = 1
 	default:
-		return Response{}, fmt.Errorf("%w: not HTTP/1.0 or HTTP/1.1", ErrMalformed)
+		return Head{}, fmt.Errorf("%w: not HTTP/1.0 or HTTP/1.1", ErrMalformed)
 	}
 	rest := line[len(prefix)+1:] // " NNN[ reason]"
 	if rest[0] != ' ' || !digits(rest[1:4]) || (len(rest) > 4 && rest[4] != ' ') {
-		return Response{}, fmt.Errorf("%w: no three-digit status code", ErrMalformed)
+		return Head{}, fmt.Errorf("%w: no three-digit status code", ErrMalformed)
 	}
 	resp.Status = int(rest[1]-'0')*100 + int(rest[2]-'0')*10 + int(rest[3]-'0')
-	switch {
-	case resp.Status < 100 || resp.Status > 599:
-		return Response{}, fmt.Errorf("%w: status code %d out of range", ErrMalformed, resp.Status)
-	case resp.Status < 200:
-		return Response{}, fmt.Errorf("%w: informational status %d, which no request of this client asks for", ErrMalformed, resp.Status)
+	if resp.Status < 100 || resp.Status > 599 {
+		return Head{}, fmt.Errorf("%w: status code %d out of range", ErrMalformed, resp.Status)
 	}
 	if len(rest) > 4 && !text(rest[5:]) {
-		return Response{}, fmt.Errorf("%w: control character in the reason phrase", ErrMalformed)
+		return Head{}, fmt.Errorf("%w: control character in the reason phrase", ErrMalformed)
 	}
 	return resp, nil
 }

@@ -78,6 +78,28 @@ func TestRead(t *testing.T) {
 	}
 }
 
+// TestReadHeadSwitchingProtocols: after a 101 the head is all that is
+// read; the new protocol's bytes stay in the reader. Read refuses the same
+// answer, which has no body to return.
+func TestReadHeadSwitchingProtocols(t *testing.T) {
+	const in = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: ossd-exec/1\r\nConnection: Upgrade\r\n\r\n{\"uri\":\"x\"}\n"
+	br := bufio.NewReader(strings.NewReader(in))
+	h, err := httpresp.ReadHead(br, testLimits)
+	if err != nil || h.Status != 101 || h.Minor != 1 || h.Length != -1 {
+		t.Fatalf("ReadHead = %+v, %v; want 101, HTTP/1.1, no length", h, err)
+	}
+	if rest, _ := io.ReadAll(br); string(rest) != "{\"uri\":\"x\"}\n" {
+		t.Errorf("left in the reader: %q", rest)
+	}
+	if _, err := httpresp.Read(bufio.NewReader(strings.NewReader(in)), testLimits); !errors.Is(err, httpresp.ErrMalformed) {
+		t.Errorf("Read = %v, want an error wrapping ErrMalformed", err)
+	}
+	h, err = httpresp.ReadHead(bufio.NewReader(strings.NewReader("HTTP/1.1 404 Not Found\r\nContent-Length: 7\r\n\r\n")), testLimits)
+	if err != nil || h.Status != 404 || h.Length != 7 {
+		t.Errorf("ReadHead = %+v, %v; want 404 with length 7", h, err)
+	}
+}
+
 // TestReadLongLine reads a line longer than the bufio.Reader's buffer.
 func TestReadLongLine(t *testing.T) {
 	in := "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 500) + "\r\nContent-Length: 2\r\n\r\n{}"
