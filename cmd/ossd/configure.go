@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ossd/ossd/internal/clock"
@@ -246,10 +247,10 @@ func processCommand(f configureFlags, stderr io.Writer) (string, error) {
 const leanHelperName = "ossd-credential-process"
 
 // leanHelper returns the path of ossd-credential-process in this binary's
-// directory, if it is there: a regular, executable file that neither group
-// nor others may write (whoever could would choose every process's
-// credentials). One that fails the last check is named on stderr and not
-// used.
+// directory, if it is there: a regular, executable file, owned by root or
+// by the owner of this binary, that neither group nor others may write
+// (whoever could change it would choose every process's credentials). One
+// that fails the last two checks is named on stderr and not used.
 func leanHelper(stderr io.Writer) (string, bool) {
 	self, err := os.Executable()
 	if err != nil {
@@ -260,11 +261,28 @@ func leanHelper(stderr io.Writer) (string, bool) {
 	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
 		return "", false
 	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		fmt.Fprintf(stderr, "ossd: warning: not using %s: group or others may write it (mode %04o); chmod go-w it to use it\n", path, fi.Mode().Perm())
+	if why := untrusted(fi, self); why != "" {
+		fmt.Fprintf(stderr, "ossd: warning: not using %s: %s\n", path, why)
 		return "", false
 	}
 	return path, true
+}
+
+// untrusted says why fi, the lean helper beside the binary self, may not
+// be run, or "".
+func untrusted(fi fs.FileInfo, self string) string {
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Sprintf("group or others may write it (mode %04o); chmod go-w it to use it", fi.Mode().Perm())
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	sf, err := os.Stat(self)
+	if !ok || err != nil {
+		return "its owner cannot be checked"
+	}
+	if own, ok := sf.Sys().(*syscall.Stat_t); ok && (st.Uid == 0 || st.Uid == own.Uid) {
+		return ""
+	}
+	return fmt.Sprintf("it belongs to uid %d, neither root nor the owner of %s", st.Uid, self)
 }
 
 // ossdProgram returns "ossd" when it is on PATH, else this binary's path.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ossd/ossd/internal/testenv"
 )
 
 // TestConfigureLeanHelper installs ossd in a directory of its own, with and
@@ -26,18 +28,28 @@ func TestConfigureLeanHelper(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		lean  os.FileMode // mode of the lean helper beside ossd; 0 = none
+		owner int         // uid to give the lean helper, as root; 0 = leave it
 		runs  string      // what the command must start with, below the install directory
 		notes string
 	}{
-		{"lean helper beside ossd", 0o755, "/ossd-credential-process --role reader", "the profile runs the lean helper"},
-		{"no lean helper", 0, "/ossd credential-process --role reader", "ossd is not on PATH"},
-		{"lean helper others may write", 0o757, "/ossd credential-process --role reader", "not using"},
+		{"lean helper beside ossd", 0o755, 0, "/ossd-credential-process --role reader", "the profile runs the lean helper"},
+		{"no lean helper", 0, 0, "/ossd credential-process --role reader", "ossd is not on PATH"},
+		{"lean helper others may write", 0o757, 0, "/ossd credential-process --role reader", "not using"},
+		{"lean helper of another user", 0o755, testenv.Attacker, "/ossd credential-process --role reader", "neither root nor the owner"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, home := t.TempDir(), t.TempDir()
 			install(t, ossdBin, filepath.Join(dir, "ossd"), 0o755)
 			if tc.lean != 0 {
 				install(t, leanSrc, filepath.Join(dir, "ossd-credential-process"), tc.lean)
+			}
+			if tc.owner != 0 {
+				if os.Geteuid() != 0 {
+					t.Skip("needs root to give the lean helper to another uid")
+				}
+				if err := os.Chown(filepath.Join(dir, "ossd-credential-process"), tc.owner, tc.owner); err != nil {
+					t.Fatal(err)
+				}
 			}
 			cmd := exec.Command(filepath.Join(dir, "ossd"), "configure", "aliyun-cli", "--profile", "p", "--role", "reader", "--region", "cn-hangzhou", "--socket", sock)
 			cmd.Env = []string{"HOME=" + home, "PATH=/nonexistent"} // ossd is not on PATH
