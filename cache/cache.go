@@ -3,36 +3,44 @@ package cache
 import (
 	"sync"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-
 	"github.com/ossd/ossd"
 )
 
 // Cache maps keys to entries. Create it with New.
 type Cache struct {
-	mu     sync.RWMutex // guards pinned
+	mu     sync.RWMutex // guards pinned; held around creating an entry
 	pinned map[ossd.Key]*Entry
-	lru    *lru.Cache[ossd.Key, *Entry] // safe for concurrent use on its own
-	sched  schedule                     // when each entry is next due; see Schedule
+	lmu    sync.Mutex // guards lru; taken after mu, never before
+	lru    *sessions
+	sched  schedule // when each entry is next due; see Schedule
 }
 
 // New returns a cache whose on-demand part holds at most maxSessions
 // entries; the least recently used is evicted first.
 func New(maxSessions int) *Cache {
-	if maxSessions < 1 {
-		maxSessions = 1
-	}
-	c := &Cache{pinned: make(map[ossd.Key]*Entry)}
-	l, err := lru.NewWithEvict[ossd.Key, *Entry](maxSessions, func(_ ossd.Key, e *Entry) {
-		if !e.pinned.Load() { // Pin takes an entry out of the LRU to keep it
-			c.forget(e)
-		}
-	})
-	if err != nil {
-		panic(err) // unreachable: size is positive
-	}
-	c.lru = l
-	return c
+	return &Cache{pinned: make(map[ossd.Key]*Entry), lru: newSessions(max(maxSessions, 1))}
+}
+
+// lruGet looks k up among the on-demand entries and marks it used.
+func (c *Cache) lruGet(k ossd.Key) (*Entry, bool) {
+	c.lmu.Lock()
+	defer c.lmu.Unlock()
+	return c.lru.get(k)
+}
+
+// lruPeek looks k up among the on-demand entries.
+func (c *Cache) lruPeek(k ossd.Key) (*Entry, bool) {
+	c.lmu.Lock()
+	defer c.lmu.Unlock()
+	return c.lru.peek(k)
+}
+
+// lruRemove takes e out of the on-demand entries; it reports whether it
+// was there.
+func (c *Cache) lruRemove(e *Entry) bool {
+	c.lmu.Lock()
+	defer c.lmu.Unlock()
+	return c.lru.remove(e)
 }
 
 // forget marks e as no longer in the cache and takes it off the schedule.
@@ -50,7 +58,7 @@ func (c *Cache) Get(k ossd.Key) (*Entry, bool) {
 	if ok {
 		return e, true
 	}
-	return c.lru.Get(k)
+	return c.lruGet(k)
 }
 
 // Pin returns the pinned entry for p, creating it if needed. An on-demand
@@ -62,12 +70,12 @@ func (c *Cache) Pin(p ossd.Params) *Entry {
 	if e, ok := c.pinned[k]; ok {
 		return e
 	}
-	e, ok := c.lru.Peek(k)
+	e, ok := c.lruPeek(k)
 	if ok {
-		e.pinned.Store(true) // before Remove, so the eviction hook keeps it
-		c.lru.Remove(k)
+		e.pinned.Store(true)
+		c.lruRemove(e) // keeping its state and schedule
 	} else {
-		e = newEntry(p)
+		e = newEntry(p, k)
 		e.pinned.Store(true)
 	}
 	c.pinned[k] = e
@@ -93,8 +101,8 @@ func (c *Cache) Remove(e *Entry) {
 	}
 	c.mu.Lock() // serialises with GetOrAdd, which could otherwise re-add e's key meanwhile
 	defer c.mu.Unlock()
-	if cur, ok := c.lru.Peek(e.Key); ok && cur == e {
-		c.lru.Remove(e.Key) // the eviction hook forgets e
+	if c.lruRemove(e) {
+		c.forget(e)
 	}
 }
 
@@ -110,11 +118,16 @@ func (c *Cache) GetOrAdd(p ossd.Params) (*Entry, bool) {
 	if e, ok := c.pinned[k]; ok {
 		return e, true
 	}
-	if e, ok := c.lru.Get(k); ok {
+	if e, ok := c.lruGet(k); ok {
 		return e, true
 	}
-	e := newEntry(p)
-	c.lru.Add(k, e)
+	e := newEntry(p, k)
+	c.lmu.Lock()
+	evicted := c.lru.add(e)
+	c.lmu.Unlock()
+	if evicted != nil {
+		c.forget(evicted)
+	}
 	return e, false
 }
 
@@ -123,17 +136,21 @@ func (c *Cache) GetOrAdd(p ossd.Params) (*Entry, bool) {
 // that runs per request or per fetch (the renewal loop uses the schedule).
 func (c *Cache) Entries() []*Entry {
 	c.mu.RLock()
-	out := make([]*Entry, 0, len(c.pinned)+c.lru.Len())
+	out := make([]*Entry, 0, len(c.pinned))
 	for _, e := range c.pinned {
 		out = append(out, e)
 	}
 	c.mu.RUnlock()
-	return append(out, c.lru.Values()...)
+	c.lmu.Lock()
+	defer c.lmu.Unlock()
+	return append(out, c.lru.values()...)
 }
 
 // Len reports the number of pinned and on-demand entries.
 func (c *Cache) Len() (pinned, onDemand int) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.pinned), c.lru.Len()
+	c.lmu.Lock()
+	defer c.lmu.Unlock()
+	return len(c.pinned), c.lru.n
 }

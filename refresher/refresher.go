@@ -229,7 +229,7 @@ func (r *Refresher) touch(e *cache.Entry, mono time.Duration) {
 }
 
 func (r *Refresher) noCreds(e *cache.Entry, err error) error {
-	return fmt.Errorf("%w for %s: %w", ErrNoCredentials, e.Params.RoleARN, err)
+	return fmt.Errorf("%w for %s: %w", ErrNoCredentials, e.Key.RoleARN, err)
 }
 
 // overdue makes a renewal of e due now unless a backoff is in force or one
@@ -318,7 +318,7 @@ func (r *Refresher) fetch(ctx context.Context, e *cache.Entry) (*State, error) {
 // outcome on e and gives the slot back.
 func (r *Refresher) doFetch(ctx context.Context, e *cache.Entry) (*State, error) {
 	sentWall, sent := r.clock.Now(), r.clock.Mono()
-	c, err := r.o.Fetcher.Fetch(ctx, e.Params)
+	c, err := r.o.Fetcher.Fetch(ctx, e.Params())
 	now, mono := r.clock.Now(), r.clock.Mono()
 	if err == nil && !c.Valid(now, 0) {
 		err = &ossd.STSError{Code: "ossd.ExpiredOnArrival", Message: "STS returned credentials that are already expired or incomplete"}
@@ -335,7 +335,7 @@ func (r *Refresher) doFetch(ctx context.Context, e *cache.Entry) (*State, error)
 // succeeded records fresh credentials c on e, asked for at sentWall (wall)
 // and sent (monotonic) and received at now and mono.
 func (r *Refresher) succeeded(e *cache.Entry, c ossd.Credentials, sentWall time.Time, sent time.Duration, now time.Time, mono time.Duration) *State {
-	if limit := sentWall.Add(e.Params.Duration); c.Expiration.After(limit.Add(offsetWarning)) {
+	if limit := sentWall.Add(e.Key.Duration); c.Expiration.After(limit.Add(offsetWarning)) {
 		// STS's clock runs well ahead of ours, and so of our callers' (they
 		// share this host's clock): its Expiration would tell them the token
 		// lasts longer than it does. Serve the lifetime asked for.
@@ -347,7 +347,7 @@ func (r *Refresher) succeeded(e *cache.Entry, c ossd.Credentials, sentWall time.
 		// Never believe more life than was asked for, measured from when the
 		// request left on the clock that does not step: a server clock
 		// ahead of ours would otherwise make a token look longer-lived.
-		Deadline: sent + e.Params.Duration}
+		Deadline: sent + e.Key.Duration}
 	life := s.Remaining(now, mono)
 	s.RefreshAt = mono + r.refreshIn(life)
 	e.SetState(s)
@@ -356,7 +356,7 @@ func (r *Refresher) succeeded(e *cache.Entry, c ossd.Credentials, sentWall time.
 	r.throttles = 0
 	r.mu.Unlock()
 	if life <= r.o.Floor {
-		r.log.Warn("STS issued a token shorter than the floor", "role", e.Params.RoleARN, "expires_in", life.Round(time.Second))
+		r.log.Warn("STS issued a token shorter than the floor", "role", e.Key.RoleARN, "expires_in", life.Round(time.Second))
 	}
 	r.notify()
 	return s
@@ -387,7 +387,7 @@ func (r *Refresher) failed(e *cache.Entry, err error, throttled bool, mono time.
 	next.RetryAt = mono + wait
 	e.SetState(next)
 	r.o.Cache.Schedule(e, next.RetryAt)
-	r.log.Warn("AssumeRole failed", "role", e.Params.RoleARN, "session", e.Params.SessionName,
+	r.log.Warn("AssumeRole failed", "role", e.Key.RoleARN, "session", e.Key.SessionName,
 		"code", ossd.ErrorCode(err), "err", err, "failures", next.Failures, "retry_in", wait.Round(time.Millisecond))
 	r.notify()
 	return err

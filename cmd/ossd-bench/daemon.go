@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -17,10 +18,20 @@ import (
 // buildOssd builds cmd/ossd into dir. It needs the go command and the
 // module, as go run ./cmd/ossd-bench has.
 func buildOssd(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "ossd")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/ossd/ossd/cmd/ossd").CombinedOutput()
+	return build(ctx, dir, "cmd/ossd", "ossd")
+}
+
+// build builds the package at path pkg of the module into dir/name,
+// static (CGO_ENABLED=0), as every documented install line builds it.
+// Extra arguments go to go build before the package, such as -tags.
+func build(ctx context.Context, dir, pkg, name string, extra ...string) (string, error) {
+	bin := filepath.Join(dir, name)
+	args := append(append([]string{"build", "-o", bin}, extra...), "github.com/ossd/ossd/"+pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build ./cmd/ossd (run ossd-bench from the module, or give --ossd BIN): %w\n%s", err, out)
+		return "", fmt.Errorf("go build ./%s (run ossd-bench from the module, or give the binary's flag): %w\n%s", pkg, err, out)
 	}
 	return bin, nil
 }

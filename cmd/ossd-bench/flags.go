@@ -51,7 +51,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	var err error
-	if o.concurrency, err = parseInts(*conc); err != nil {
+	if o.concurrency, err = parseInts(*conc, "clients", 10000); err != nil {
 		return o, usageError{"--concurrency: " + err.Error()}
 	}
 	if o.targets, err = parseTargets(*targets); err != nil {
@@ -73,12 +73,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
-func parseInts(s string) ([]int, error) {
+// parseInts parses comma-separated numbers of what, each in 1..most.
+func parseInts(s, what string, most int) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > 10000 {
-			return nil, fmt.Errorf("%q is not a number of clients (1..10000)", f)
+		if err != nil || n < 1 || n > most {
+			return nil, fmt.Errorf("%q is not a number of %s (1..%d)", f, what, most)
 		}
 		out = append(out, n)
 	}

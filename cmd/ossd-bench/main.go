@@ -8,6 +8,7 @@
 //	ossd-bench --socket PATH  measure a daemon that is already running
 //	ossd-bench scale [flags]  memory and start-up figures of the real daemon against a local STS
 //	ossd-bench fleet [flags]  a simulated fleet of daemons on one account's AssumeRole limit
+//	ossd-bench helper [flags] whole runs of the credential helpers against the floor program
 //
 // Run it from the module: go run ./cmd/ossd-bench. See BENCHMARKS.md.
 package main
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return scale(ctx, args[1:], stdout, stderr)
 		case "fleet":
 			return fleetCmd(ctx, args[1:], stdout, stderr)
+		case "helper":
+			return helper(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return matrix(ctx, args, stdout, stderr)

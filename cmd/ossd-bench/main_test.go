@@ -136,7 +136,7 @@ func TestAgainstRunningDaemon(t *testing.T) {
 
 func TestScale(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	args := []string{"scale", "--ossd", ossdBin, "--roles", "30", "--ready-roles", "10", "--repeat", "1", "--settle", "0s", "--json"}
+	args := []string{"scale", "--ossd", ossdBin, "--only", "roles", "--roles", "30", "--ready-roles", "10", "--repeat", "1", "--settle", "0s", "--json"}
 	if err := run(t.Context(), args, nil, &stdout, &stderr); err != nil {
 		t.Fatalf("ossd-bench scale: %v\nstderr:\n%s", err, &stderr)
 	}
@@ -151,6 +151,61 @@ func TestScale(t *testing.T) {
 		if len(r.Ready) != 1 || r.Ready[0] <= 0 || r.RSSKiB[0] <= 0 || r.STSCalls[0] != r.Roles || r.MaxCallsPerSecond < 1 {
 			t.Errorf("%s: %+v; want a time, an RSS, one STS call per role", r.Name, r)
 		}
+	}
+}
+
+// TestScaleSessions fills a few on-demand sessions in the real daemon (a
+// release build: max_qps 100) and checks the figures; and that the same
+// build refuses the benchmark's max_qps above 100, which only a build with
+// -tags ossd_bench accepts.
+func TestScaleSessions(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"scale", "--ossd", ossdBin, "--only", "sessions", "--sessions", "40", "--session-qps", "100", "--settle", "0s", "--json"}
+	if err := run(t.Context(), args, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("ossd-bench scale: %v\nstderr:\n%s", err, &stderr)
+	}
+	var rep struct{ Sessions []sessionResult }
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sessions) != 1 {
+		t.Fatalf("%d session results, want 1", len(rep.Sessions))
+	}
+	r := rep.Sessions[0]
+	if r.Sessions != 40 || r.STSCalls != 40 || r.RSSKiB <= 0 || r.BaseKiB <= 0 || r.Heap.InuseBytes <= 0 || r.Heap.NextGCBytes <= 0 || r.CPU <= 0 {
+		t.Errorf("result %+v; want 40 STS calls, RSS before and after, heap figures and CPU time", r)
+	}
+	stderr.Reset()
+	args = []string{"scale", "--ossd", ossdBin, "--only", "sessions", "--sessions", "5", "--session-qps", "200", "--settle", "0s"}
+	if err := run(t.Context(), args, nil, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "sts.max_qps") {
+		t.Errorf("max_qps 200 with a release build: %v; want the daemon's refusal naming sts.max_qps", err)
+	}
+}
+
+// TestHelper runs a few rounds of the helper benchmark against ossd serve
+// --dev: every command's output is checked by the harness, and each gets
+// its figures and its ratio to the floor.
+func TestHelper(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"helper", "--ossd", ossdBin, "--runs", "3", "--warmup", "1", "--json"}
+	if err := run(t.Context(), args, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("ossd-bench helper: %v\nstderr:\n%s", err, &stderr)
+	}
+	var rep struct{ Results []helperResult }
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"floor", "ossd-credential-process", "ossd credential-process", "/bin/true"}
+	if len(rep.Results) != len(names) {
+		t.Fatalf("%d results, want %d", len(rep.Results), len(names))
+	}
+	for i, r := range rep.Results {
+		if r.Name != names[i] || len(r.Wall) != 3 || r.Median <= 0 || r.Ratio <= 0 || (i == 0 && r.Ratio != 1) {
+			t.Errorf("result %d = %s, %d samples, median %v, ratio %v; want %s with 3 samples", i, r.Name, len(r.Wall), r.Median, r.Ratio, names[i])
+		}
+	}
+	if leaked := leaks(stdout.String() + stderr.String()); len(leaked) > 0 {
+		t.Errorf("output holds secrets: %v", leaked)
 	}
 }
 

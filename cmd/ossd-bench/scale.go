@@ -49,6 +49,13 @@ type scaleOptions struct {
 	repeat int
 	settle time.Duration
 	json   bool
+
+	only           string // "", "roles" or "sessions"
+	sessions       []int  // on-demand sessions to fill, one start each
+	sessionQPS     float64
+	sessionClients int
+	heapProfile    string // a directory for heap profiles; "" = none
+	memLimit       string // GOMEMLIMIT of the session starts' daemon; "" = none
 }
 
 // scale starts the real daemon against an in-process local STS with
@@ -65,8 +72,11 @@ func scale(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer os.RemoveAll(dir)
 	bin := o.ossd
 	if bin == "" {
-		fmt.Fprintln(stderr, "building ossd...")
-		if bin, err = buildOssd(ctx, dir); err != nil {
+		// The benchmark build lifts only the max_qps cap of 100, so that
+		// the session fill takes seconds, not a quarter of an hour
+		// (internal/config/qpslimit_bench.go), and writes heap profiles.
+		fmt.Fprintln(stderr, "building ossd with -tags ossd_bench...")
+		if bin, err = build(ctx, dir, "cmd/ossd", "ossd", "-tags", "ossd_bench"); err != nil {
 			return err
 		}
 	}
@@ -75,20 +85,39 @@ func scale(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer env.sts.Close()
-	results, err := env.measure(ctx, bin, dir, o, stderr)
-	if err != nil {
-		return err
+	m := describeMachine()
+	var rep struct {
+		Machine  machine         `json:"machine"`
+		Results  []scaleResult   `json:"results,omitempty"`
+		Sessions []sessionResult `json:"sessions,omitempty"`
+	}
+	rep.Machine = m
+	if o.only != "sessions" {
+		if rep.Results, err = env.measure(ctx, bin, dir, o, stderr); err != nil {
+			return err
+		}
+	}
+	if o.only != "roles" {
+		if rep.Sessions, err = env.measureSessions(ctx, bin, dir, o, stderr); err != nil {
+			return err
+		}
 	}
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Machine machine       `json:"machine"`
-			Results []scaleResult `json:"results"`
-		}{describeMachine(), results})
+		return enc.Encode(rep)
 	}
-	describeMachine().write(stdout)
-	return writeScale(stdout, results, o.settle)
+	m.write(stdout)
+	if len(rep.Results) > 0 {
+		if err := writeScale(stdout, rep.Results, o.settle); err != nil {
+			return err
+		}
+	}
+	if len(rep.Sessions) > 0 {
+		fmt.Fprintln(stdout)
+		return writeSessions(stdout, rep.Sessions, o.settle)
+	}
+	return nil
 }
 
 // measure runs every scenario o.repeat times.
@@ -130,10 +159,24 @@ func parseScale(args []string, stderr io.Writer) (scaleOptions, error) {
 	fs.IntVar(&o.repeat, "repeat", 3, "starts per scenario; the median time is reported")
 	fs.DurationVar(&o.settle, "settle", 2*time.Second, "idle time after ready before RSS is read")
 	fs.BoolVar(&o.json, "json", false, "print JSON")
+	fs.StringVar(&o.only, "only", "", "run only the roles or the sessions scenarios")
+	sessions := fs.String("sessions", "10000,100000", "comma-separated on-demand session counts, one start each")
+	fs.Float64Var(&o.sessionQPS, "session-qps", 2000, "sts.max_qps of the session starts (above 100 needs a -tags ossd_bench build, which scale makes)")
+	fs.IntVar(&o.sessionClients, "session-clients", 8, "concurrent clients filling the sessions")
+	fs.StringVar(&o.memLimit, "gomemlimit", "", "GOMEMLIMIT for the daemon of the session starts, such as 200MiB (default: none)")
+	fs.StringVar(&o.heapProfile, "heap-profile", "", "directory to write a heap profile of the daemon into at each session count")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err.Error()}
 	}
+	var err error
+	if o.sessions, err = parseInts(*sessions, "sessions", 1_000_000); err != nil {
+		return o, usageError{"scale: --sessions: " + err.Error()}
+	}
 	switch {
+	case o.only != "" && o.only != "roles" && o.only != "sessions":
+		return o, usageError{"scale: --only must be roles or sessions"}
+	case o.sessionQPS <= 0 || o.sessionClients < 1:
+		return o, usageError{"scale: --session-qps must be positive and --session-clients at least 1"}
 	case fs.NArg() > 0:
 		return o, usageError{fmt.Sprintf("scale: unexpected argument %q", fs.Arg(0))}
 	case o.roles < 1 || o.ready < 1 || o.roles > 100000 || o.ready > 100000:

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,5 +48,21 @@ func TestErrors(t *testing.T) {
 	}
 	if err := run([]string{"--socket", missing}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "--role") {
 		t.Errorf("missing --role: err %v", err)
+	}
+}
+
+// TestLinksNoHTTPStack: the helper starts fast because it does not link
+// net/http and the TLS and certificate code that come with it; an import
+// that brings them back fails here rather than only in a benchmark.
+func TestLinksNoHTTPStack(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	for _, heavy := range []string{"net/http", "crypto/tls", "crypto/x509", "net/url", "github.com/aliyun/alibaba-cloud-sdk-go/sdk"} {
+		if slices.Contains(deps, heavy) {
+			t.Errorf("ossd-credential-process links %s", heavy)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ossd/ossd/internal/clock"
@@ -57,7 +58,7 @@ func parseConfigureFlags(args []string, stdout io.Writer) (configureFlags, error
 	fs.StringVar(&f.region, "region", "", "region_id of the profile (required for a new profile)")
 	fs.StringVar(&f.socket, "socket", "", "daemon socket to put in the command, or to ask for the URI (default: ossd's own default)")
 	fs.StringVar(&f.daemon, "daemon-uid", "", "uid the daemon runs as, besides root, to put in the command, or to ask for the URI (default: the user's own)")
-	fs.StringVar(&f.program, "ossd", "", "ossd program to put in the command (default: ossd if it is on PATH, else this binary)")
+	fs.StringVar(&f.program, "ossd", "", "ossd program whose credential-process the command runs (default: ossd-credential-process if it is installed beside this binary, else ossd if it is on PATH, else this binary)")
 	fs.StringVar(&f.file, "file", "", "aliyun CLI config file (default: $HOME/.aliyun/config.json)")
 	fs.BoolVar(&f.uri, "uri", false, "write a CredentialsURI profile instead of an External one")
 	fs.StringVar(&f.uriValue, "uri-value", "", "credentials URI for --uri (default: the output of ossd uri --role ROLE)")
@@ -214,29 +215,87 @@ func (f configureFlags) daemonArgs() []string {
 	return out
 }
 
-// processCommand returns the External profile's command. The aliyun CLI
-// splits it on spaces with no quoting, so no part may contain a space or
-// a quote.
+// processCommand returns the External profile's command: with --ossd,
+// that program's credential-process; else the lean helper when it is
+// installed beside this binary (leanHelper), which starts several times
+// faster; else ossd credential-process. The aliyun CLI splits the command
+// on spaces with no quoting, so no part may contain a space or a quote.
 func processCommand(f configureFlags, stderr io.Writer) (string, error) {
-	prog := f.program
-	if prog == "" {
-		prog = "ossd"
-		if _, err := exec.LookPath("ossd"); err != nil {
-			self, err := os.Executable()
+	parts := []string{f.program, "credential-process"}
+	if f.program == "" {
+		if lean, ok := leanHelper(stderr); ok {
+			parts = []string{lean}
+			fmt.Fprintf(stderr, "ossd: note: the profile runs the lean helper %s, installed beside ossd\n", lean)
+		} else {
+			prog, err := ossdProgram(stderr)
 			if err != nil {
-				return "", fmt.Errorf("configure: ossd is not on PATH and this binary's path is unknown (%w); give --ossd PATH", err)
+				return "", err
 			}
-			prog = self
-			fmt.Fprintf(stderr, "ossd: note: ossd is not on PATH; the profile runs %s\n", prog)
+			parts[0] = prog
 		}
 	}
-	parts := append([]string{prog, "credential-process", "--role", f.role}, f.daemonArgs()...)
+	parts = append(append(parts, "--role", f.role), f.daemonArgs()...)
 	for _, p := range parts {
 		if p == "" || strings.ContainsAny(p, " \t\n\r\"'\\`$") {
 			return "", fmt.Errorf("configure: %q cannot go into process_command: the aliyun CLI splits it on spaces and honours no quotes; use a path without spaces or quotes", p)
 		}
 	}
 	return strings.Join(parts, " "), nil
+}
+
+// leanHelperName is the lean helper's file name (cmd/ossd-credential-process).
+const leanHelperName = "ossd-credential-process"
+
+// leanHelper returns the path of ossd-credential-process in this binary's
+// directory, if it is there: a regular, executable file, owned by root or
+// by the owner of this binary, that neither group nor others may write
+// (whoever could change it would choose every process's credentials). One
+// that fails the last two checks is named on stderr and not used.
+func leanHelper(stderr io.Writer) (string, bool) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", false
+	}
+	path := filepath.Join(filepath.Dir(self), leanHelperName)
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return "", false
+	}
+	if why := untrusted(fi, self); why != "" {
+		fmt.Fprintf(stderr, "ossd: warning: not using %s: %s\n", path, why)
+		return "", false
+	}
+	return path, true
+}
+
+// untrusted says why fi, the lean helper beside the binary self, may not
+// be run, or "".
+func untrusted(fi fs.FileInfo, self string) string {
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Sprintf("group or others may write it (mode %04o); chmod go-w it to use it", fi.Mode().Perm())
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	sf, err := os.Stat(self)
+	if !ok || err != nil {
+		return "its owner cannot be checked"
+	}
+	if own, ok := sf.Sys().(*syscall.Stat_t); ok && (st.Uid == 0 || st.Uid == own.Uid) {
+		return ""
+	}
+	return fmt.Sprintf("it belongs to uid %d, neither root nor the owner of %s", st.Uid, self)
+}
+
+// ossdProgram returns "ossd" when it is on PATH, else this binary's path.
+func ossdProgram(stderr io.Writer) (string, error) {
+	if _, err := exec.LookPath("ossd"); err == nil {
+		return "ossd", nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("configure: ossd is not on PATH and this binary's path is unknown (%w); give --ossd PATH", err)
+	}
+	fmt.Fprintf(stderr, "ossd: note: ossd is not on PATH; the profile runs %s\n", self)
+	return self, nil
 }
 
 // credentialsURI returns --uri-value, or asks `ossd uri --role ROLE`.

@@ -271,6 +271,8 @@ func (d *daemon) run(ctx context.Context) error {
 	g.Go(func() error { return d.ref.Run(gctx) })
 	d.keepTokens(gctx, g)
 	g.Go(func() error { return d.refusals.Run(gctx) })
+	// Only in a benchmark build: a heap profile on SIGUSR1.
+	benchHook(gctx, d)
 	if err := d.started(gctx, g, sock); err != nil { // systemd.go: serve, READY=1, status and watchdog
 		return err
 	}

@@ -54,6 +54,9 @@ func Load(path string) (*Loaded, error) {
 	}
 	l.checkSecretFile()
 	l.checkChains()
+	if cfg.STS.MaxQPS > 100 { // only a build with -tags ossd_bench accepts this (qpslimit_bench.go)
+		l.warnf("sts.max_qps %v is above the 100 AssumeRole calls per second STS allows an account: this is a benchmark build", cfg.STS.MaxQPS)
+	}
 	if strings.HasPrefix(strings.ToLower(cfg.STS.Endpoint), "http:") {
 		l.warnf("sts.endpoint %s is plain http: credentials and tokens cross the network unencrypted", cfg.STS.Endpoint)
 	}

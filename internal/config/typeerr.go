@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -25,12 +26,14 @@ func (e *TypeError) Error() string {
 	return fmt.Sprintf("line %d: %s: want %s, not %s %s", e.Line, e.Key, e.Want, article(e.Got), e.Got)
 }
 
-var decodeTypeRe = regexp.MustCompile(`^cannot decode TOML (\w+) into .* of type (\S+)$`)
+var decodeTypeRe = sync.OnceValue(func() *regexp.Regexp { // compiled on first use, not by every ossd command
+	return regexp.MustCompile(`^cannot decode TOML (\w+) into .* of type (\S+)$`)
+})
 
 // typeError turns go-toml's type mismatch, which names Go types, into a
 // *TypeError that names TOML ones.
 func typeError(de *toml.DecodeError) (error, bool) {
-	m := decodeTypeRe.FindStringSubmatch(strings.TrimPrefix(de.Error(), "toml: "))
+	m := decodeTypeRe().FindStringSubmatch(strings.TrimPrefix(de.Error(), "toml: "))
 	if m == nil || len(de.Key()) == 0 {
 		return nil, false
 	}
@@ -109,7 +112,7 @@ func dropTyped(err error, typeErrs []error) []error {
 	var out []error
 	for _, e := range unjoin(err) {
 		var fe *FieldError
-		if errors.As(e, &fe) && keys[roleIndexRe.ReplaceAllString(fe.Field, "")] {
+		if errors.As(e, &fe) && keys[roleIndexRe().ReplaceAllString(fe.Field, "")] {
 			continue
 		}
 		out = append(out, e)
@@ -117,7 +120,7 @@ func dropTyped(err error, typeErrs []error) []error {
 	return out
 }
 
-var roleIndexRe = regexp.MustCompile(`\[[0-9]+\]`)
+var roleIndexRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[[0-9]+\]`) })
 
 // unjoin returns the errors an errors.Join holds, or err alone.
 func unjoin(err error) []error {

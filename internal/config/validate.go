@@ -69,8 +69,8 @@ func (s STS) validate(p *problems) {
 		p.add("sts.endpoint", validEndpoint(s.Endpoint))
 	}
 	checkDuration(p, "sts.timeout", s.Timeout, time.Second, time.Minute)
-	if !(s.MaxQPS > 0 && s.MaxQPS <= 100) { // written so NaN fails too
-		p.addf("sts.max_qps", "%v out of range (0, 100]: STS allows 100 AssumeRole calls per second per account", s.MaxQPS)
+	if !(s.MaxQPS > 0 && s.MaxQPS <= MaxQPSLimit) { // written so NaN fails too
+		p.addf("sts.max_qps", "%v out of range (0, %d]: STS allows 100 AssumeRole calls per second per account", s.MaxQPS, MaxQPSLimit)
 	}
 }
 

@@ -7,24 +7,27 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/url"
 	"syscall"
 	"time"
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/internal/clock"
 	"github.com/ossd/ossd/internal/daemonid"
+	"github.com/ossd/ossd/internal/httpresp"
 )
 
-// maxBody bounds what the client reads from the daemon; a credentials body
-// is about 1 KiB, a role list a few KiB.
+// maxBody bounds a body the client reads from the daemon or a cache file; a
+// credentials body is about 1.5 KiB, a role list a few KiB.
 const maxBody = 1 << 20
 
+// limits bound what the client reads from the daemon.
+var limits = httpresp.Limits{Head: 16 << 10, Body: maxBody}
+
 // Client asks a running daemon for credentials over its Unix socket. It
-// speaks just enough HTTP/1.1 for one request per connection: a helper that
-// runs once per credential lookup gains nothing from a connection pool and
-// pays for setting one up.
+// speaks just enough HTTP for one request per connection (an HTTP/1.0
+// request, read with [httpresp.Read]): a helper that runs once per
+// credential lookup gains nothing from a connection pool, and linking
+// net/http would cost every run its start-up.
 type Client struct {
 	Socket string        // path of the daemon's socket
 	Clock  clock.Clock   // nil = real; checks that what the daemon hands out has not expired
@@ -41,15 +44,15 @@ type Client struct {
 // [*APIError] for any other refusal, and [ErrBadBody] for an answer that is
 // not a credentials body.
 func (c *Client) Credentials(ctx context.Context, role, session string) (ossd.Credentials, error) {
-	path := "/v1/credentials/" + url.PathEscape(role)
+	path := "/v1/credentials/" + escape(role)
 	if session != "" {
-		path += "?session=" + url.QueryEscape(session)
+		path += "?session=" + escape(session)
 	}
 	status, body, err := c.get(ctx, path)
 	if err != nil {
 		return ossd.Credentials{}, err
 	}
-	if status != http.StatusOK {
+	if status != 200 {
 		return ossd.Credentials{}, c.refusal(ctx, role, status, body)
 	}
 	creds, err := ParseBody(body)
@@ -69,7 +72,7 @@ func (c *Client) Roles(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if status != http.StatusOK {
+	if status != 200 {
 		return nil, apiError(status, body)
 	}
 	var v struct {
@@ -106,20 +109,34 @@ func (c *Client) get(ctx context.Context, path string) (int, []byte, error) {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) }) // unblocks reads and writes
 	defer stop()
-	req := "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ossd-credential-process\r\nConnection: close\r\n\r\n"
+	// HTTP/1.0: the answer is never chunked, and the daemon closes the
+	// connection after it.
+	req := "GET " + path + " HTTP/1.0\r\nHost: localhost\r\nUser-Agent: ossd-credential-process\r\n\r\n"
 	if _, err := io.WriteString(conn, req); err != nil {
 		return 0, nil, c.exchangeError(ctx, err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 4096), nil)
+	resp, err := httpresp.Read(bufio.NewReaderSize(conn, 4096), limits)
 	if err != nil {
 		return 0, nil, c.exchangeError(ctx, err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return 0, nil, c.exchangeError(ctx, err)
+	return resp.Status, resp.Body, nil
+}
+
+// escape percent-encodes every byte of s but the unreserved ones (RFC 3986
+// ALPHA, DIGIT, "-", ".", "_", "~"), which is right in a path segment and in
+// a query value alike: nothing a user types can end the request line.
+func escape(s string) string {
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+			b = append(b, c)
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
 	}
-	return resp.StatusCode, body, nil
+	return string(b)
 }
 
 // dial connects to the daemon's socket and checks, before a byte is sent,

@@ -3,6 +3,7 @@ package credproc_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -80,6 +81,40 @@ func TestClientRefusals(t *testing.T) {
 	_, err = cl.Credentials(t.Context(), "reader", "bad/session")
 	if !errors.As(err, &ae) || ae.Status != 400 || ae.Code != "BadRequest" {
 		t.Errorf("bad session: %v, want 400 BadRequest", err)
+	}
+}
+
+// TestClientEscapes: a role or session typed on the command line cannot
+// end the request line or add a header: the daemon sees one request for a
+// role of that literal name.
+func TestClientEscapes(t *testing.T) {
+	path := testenv.SocketPath(t)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 4096)
+		n, _ := io.ReadAtLeast(c, buf, 1) // the whole request fits one read on a local socket
+		got <- string(buf[:n])
+		c.Write([]byte("HTTP/1.0 404 Not Found\r\n\r\n{\"Code\":\"NotFound\",\"Message\":\"no\"}"))
+	}()
+	cl := credproc.Client{Socket: path}
+	cl.Credentials(t.Context(), "r/../x y\r\nX-Evil: 1", "s&t=1#\n") // the answer does not matter
+	req := <-got
+	line, rest, _ := strings.Cut(req, "\r\n")
+	if want := "GET /v1/credentials/r%2F..%2Fx%20y%0D%0AX-Evil%3A%201?session=s%26t%3D1%23%0A HTTP/1.0"; line != want {
+		t.Errorf("request line = %q, want %q", line, want)
+	}
+	if strings.Contains(rest, "X-Evil") {
+		t.Errorf("request carries an injected header:\n%s", req)
 	}
 }
 

@@ -8,12 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/ossd/ossd/internal/httpresp"
 )
 
 // The registration of an exec-scoped credentials URI (ossd exec) on the
@@ -105,17 +105,16 @@ func (c *Client) upgrade(ctx context.Context, conn net.Conn, req ExecRequest) (*
 		return nil, c.exchangeError(ctx, err)
 	}
 	br := bufio.NewReaderSize(conn, 4096)
-	resp, err := http.ReadResponse(br, nil)
+	resp, err := httpresp.ReadHead(br, limits)
 	if err != nil {
 		return nil, c.exchangeError(ctx, err)
 	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		resp.Body.Close()
+	if resp.Status != 101 { // Switching Protocols
+		b, err := httpresp.ReadBody(br, resp, limits)
 		if err != nil {
 			return nil, c.exchangeError(ctx, err)
 		}
-		return nil, c.refusal(ctx, req.Role, resp.StatusCode, b)
+		return nil, c.refusal(ctx, req.Role, resp.Status, b)
 	}
 	first, err := readExecLine(br)
 	if err != nil || first.URI == "" {

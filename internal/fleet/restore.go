@@ -18,7 +18,7 @@ func keep(d *daemon) []keptToken {
 	var out []keptToken
 	for _, e := range d.entries {
 		if s := e.State(); s != nil && s.Creds.Valid(now, 0) {
-			out = append(out, keptToken{p: e.Params, creds: s.Creds})
+			out = append(out, keptToken{p: e.Params(), creds: s.Creds})
 		}
 	}
 	return out

@@ -9,11 +9,17 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/ossd/ossd"
 )
 
-var secretKey = regexp.MustCompile(`(?i)token|secret|password|signature|authorization`)
+// secretKey matches attribute keys whose values are REDACTED. It is
+// compiled on first use: compiled at package init, it would cost every ossd
+// command, the credential helper included, its start-up time.
+var secretKey = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)token|secret|password|signature|authorization`)
+})
 
 // New returns a logger writing to w at level ("debug", "info", "warn",
 // "error") in format ("text" or "json").
@@ -49,7 +55,7 @@ func NewVar(w io.Writer, level *slog.LevelVar, format string) (*slog.Logger, err
 }
 
 func redact(_ []string, a slog.Attr) slog.Attr {
-	if secretKey.MatchString(a.Key) {
+	if secretKey().MatchString(a.Key) {
 		return slog.String(a.Key, ossd.Redacted)
 	}
 	return a

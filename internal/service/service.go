@@ -11,8 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,6 +109,9 @@ func (s *Service) audited(k issuance) bool {
 
 // markAudited remembers that k has been audited.
 func (s *Service) markAudited(k issuance) {
+	// A copy of the key id: the daemon's may share its allocation with the
+	// token (internal/sts), which a remembered issuance would keep alive.
+	k.accessKeyID = strings.Clone(k.accessKeyID)
 	if _, seen := s.issued.LoadOrStore(k, struct{}{}); seen {
 		return
 	}
@@ -270,7 +273,7 @@ func (s *Service) credentials(ctx context.Context, name, session string) (ossd.C
 	}
 	p := r.Params
 	p.SessionName += "-" + session
-	if !validSession.MatchString(p.SessionName) {
+	if !sessionname.Valid(p.SessionName) {
 		return ossd.Credentials{}, "", fmt.Errorf("%w %q: want 2-64 characters of A-Z a-z 0-9 . @ _ -", ErrBadSession, p.SessionName)
 	}
 	c, err := s.ref.Get(ctx, p)
@@ -285,8 +288,6 @@ func (s *Service) get(ctx context.Context, p ossd.Params, k ossd.Key) (ossd.Cred
 	}
 	return s.ref.Get(ctx, p)
 }
-
-var validSession = regexp.MustCompile(`^[A-Za-z0-9.@_-]{2,64}$`)
 
 // RoleStatus describes one configured role, without secrets.
 type RoleStatus struct {
