@@ -1,8 +1,9 @@
-// Package sockdiag asks the kernel about one TCP socket over
+// Package sockdiag asks the kernel about one TCP or Unix socket over
 // NETLINK_SOCK_DIAG (inet_diag, the interface behind ss(8)): given a
 // connection's four-tuple it returns the socket's owner uid and inode in a
 // single request and reply, whatever the number of sockets and processes on
-// the host.
+// the host. For a Unix socket, unix_diag names the inode of its peer, the
+// other end of the connection ([Conn.UnixPeer]).
 //
 // The uid is the one the socket was created with (the creating process's
 // filesystem uid), translated into the user namespace of the process that

@@ -24,7 +24,7 @@ type Socket struct {
 }
 
 // Sizes and offsets of the kernel's structures (linux/inet_diag.h,
-// linux/netlink.h).
+// linux/unix_diag.h, linux/netlink.h).
 const (
 	nlmsgHdrLen = 16 // struct nlmsghdr
 	reqLen      = 56 // struct inet_diag_req_v2
@@ -33,6 +33,12 @@ const (
 	msgInodeOff = 68 // inet_diag_msg.idiag_inode
 	noCookie    = 0xffffffff
 	tcpListen   = 10 // TCP_LISTEN
+
+	// linux/unix_diag.h
+	unixReqLen   = 24 // struct unix_diag_req
+	unixMsgLen   = 16 // struct unix_diag_msg
+	unixShowPeer = 4  // UDIAG_SHOW_PEER
+	unixDiagPeer = 2  // UNIX_DIAG_PEER
 )
 
 // Conn is a NETLINK_SOCK_DIAG socket.
@@ -82,13 +88,31 @@ func (c *Conn) Close() error {
 // which the kernel finds whether its socket is AF_INET or a dual-stack
 // AF_INET6 one.
 func (c *Conn) TCP(local, remote netip.AddrPort) (Socket, error) {
+	return c.roundTrip(func(seq uint32) ([]byte, error) { return request(seq, local, remote) }, decodeInet)
+}
+
+// UnixPeer returns the inode of the socket at the other end of the Unix
+// socket whose inode is ino (unix_diag, UDIAG_SHOW_PEER): for a connection
+// ossd accepted, the client's socket, which /proc/<pid>/fd links of every
+// process holding it name. Only the Inode of the result is set; 0 means the
+// kernel reported no peer.
+func (c *Conn) UnixPeer(ino uint64) (Socket, error) {
+	if ino > 0xffffffff {
+		return Socket{}, fmt.Errorf("sock_diag: inode %d out of unix_diag's range", ino)
+	}
+	return c.roundTrip(func(seq uint32) ([]byte, error) { return unixRequest(seq, uint32(ino)), nil }, decodeUnixPeer)
+}
+
+// roundTrip sends the request build makes for the next sequence number
+// and decodes the answer to it.
+func (c *Conn) roundTrip(build func(seq uint32) ([]byte, error), decode func(m []byte) (Socket, bool)) (Socket, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fd < 0 {
 		return Socket{}, fmt.Errorf("sock_diag: %w", unix.EBADF)
 	}
 	c.seq++
-	req, err := request(c.seq, local, remote)
+	req, err := build(c.seq)
 	if err != nil {
 		return Socket{}, err
 	}
@@ -100,11 +124,53 @@ func (c *Conn) TCP(local, remote netip.AddrPort) (Socket, error) {
 		if err != nil {
 			return Socket{}, fmt.Errorf("sock_diag: receive: %w", err)
 		}
-		s, done, err := c.parse(c.buf[:n])
+		s, done, err := c.parse(c.buf[:n], decode)
 		if done {
 			return s, err
 		}
 	}
+}
+
+// unixRequest encodes one unix_diag_req for the socket with inode ino,
+// asking for its peer.
+func unixRequest(seq, ino uint32) []byte {
+	b := make([]byte, nlmsgHdrLen+unixReqLen)
+	header(b, unix.SOCK_DIAG_BY_FAMILY, unix.NLM_F_REQUEST, seq)
+	r := b[nlmsgHdrLen:]
+	r[0] = unix.AF_UNIX
+	binary.NativeEndian.PutUint32(r[4:], 0xffffffff) // udiag_states: any
+	binary.NativeEndian.PutUint32(r[8:], ino)
+	binary.NativeEndian.PutUint32(r[12:], unixShowPeer)
+	binary.NativeEndian.PutUint32(r[16:], noCookie)
+	binary.NativeEndian.PutUint32(r[20:], noCookie)
+	return b
+}
+
+// decodeInet reads an inet_diag_msg.
+func decodeInet(m []byte) (Socket, bool) {
+	if len(m) < msgLen {
+		return Socket{}, false
+	}
+	return Socket{UID: binary.NativeEndian.Uint32(m[msgUIDOff:]), Inode: uint64(binary.NativeEndian.Uint32(m[msgInodeOff:]))}, true
+}
+
+// decodeUnixPeer reads a unix_diag_msg and the UNIX_DIAG_PEER attribute
+// that follows it.
+func decodeUnixPeer(m []byte) (Socket, bool) {
+	if len(m) < unixMsgLen {
+		return Socket{}, false
+	}
+	for a := m[unixMsgLen:]; len(a) >= 4; {
+		l, typ := int(binary.NativeEndian.Uint16(a[0:])), binary.NativeEndian.Uint16(a[2:])
+		if l < 4 || l > len(a) {
+			break
+		}
+		if typ == unixDiagPeer && l >= 8 {
+			return Socket{Inode: uint64(binary.NativeEndian.Uint32(a[4:]))}, true
+		}
+		a = a[min(nlmsgAlign(l), len(a)):]
+	}
+	return Socket{}, true // a socket with no peer
 }
 
 // request encodes one inet_diag_req_v2 for an exact four-tuple.
@@ -149,8 +215,9 @@ func header(b []byte, typ, flags uint16, seq uint32) {
 }
 
 // parse reads the messages of one datagram. done reports whether the
-// answer to the current request was among them.
-func (c *Conn) parse(b []byte) (s Socket, done bool, err error) {
+// answer to the current request was among them; decode reads the answer's
+// payload.
+func (c *Conn) parse(b []byte, decode func(m []byte) (Socket, bool)) (s Socket, done bool, err error) {
 	for len(b) >= nlmsgHdrLen {
 		n := int(binary.NativeEndian.Uint32(b[0:]))
 		if n < nlmsgHdrLen || n > len(b) {
@@ -171,8 +238,10 @@ func (c *Conn) parse(b []byte) (s Socket, done bool, err error) {
 				return Socket{}, true, ErrNotFound
 			}
 			return Socket{}, true, fmt.Errorf("sock_diag: %w", errno)
-		case typ == unix.SOCK_DIAG_BY_FAMILY && len(m) >= msgLen:
-			return Socket{UID: binary.NativeEndian.Uint32(m[msgUIDOff:]), Inode: uint64(binary.NativeEndian.Uint32(m[msgInodeOff:]))}, true, nil
+		case typ == unix.SOCK_DIAG_BY_FAMILY:
+			if s, ok := decode(m); ok {
+				return s, true, nil
+			}
 		}
 	}
 	return Socket{}, false, nil

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
@@ -189,9 +190,41 @@ func socketAs(t *testing.T, uid int) int {
 	return fd
 }
 
-// FuzzParse feeds netlink datagrams to the reply parser: it never panics,
-// and a socket it reports came from a message of the request's sequence
-// number.
+// TestUnixPeer: for the server end of an accepted Unix connection,
+// UnixPeer names the client's socket inode, the one /proc/<pid>/fd links
+// of the client name; for a socket with no peer (a listener) it reports 0.
+func TestUnixPeer(t *testing.T) {
+	c := open(t)
+	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("unix", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	got, err := c.UnixPeer(inodeOf(t, server.(*net.UnixConn)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := inodeOf(t, client.(*net.UnixConn)); got.Inode != want {
+		t.Errorf("UnixPeer(server) = inode %d, want the client's %d", got.Inode, want)
+	}
+	if got, err := c.UnixPeer(inodeOf(t, ln.(*net.UnixListener))); err != nil || got.Inode != 0 {
+		t.Errorf("UnixPeer(listener) = %+v, %v; want no peer", got, err)
+	}
+}
+
+// FuzzParse feeds netlink datagrams to the reply parser, with the inet
+// and the unix decoder: it never panics, and a socket it reports came from
+// a message of the request's sequence number.
 func FuzzParse(f *testing.F) {
 	msg := func(typ uint16, seq uint32, payload []byte) []byte {
 		b := make([]byte, nlmsgHdrLen+len(payload))
@@ -207,10 +240,12 @@ func FuzzParse(f *testing.F) {
 	f.Add(append(msg(unix.SOCK_DIAG_BY_FAMILY, 7, reply), msg(unix.SOCK_DIAG_BY_FAMILY, 1, reply)...))
 	f.Add([]byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c := &Conn{seq: 1}
-		s, done, err := c.parse(b)
-		if !done && (err != nil || s != (Socket{})) {
-			t.Fatalf("parse = %+v %v without an answer", s, err)
+		for _, decode := range []func([]byte) (Socket, bool){decodeInet, decodeUnixPeer} {
+			c := &Conn{seq: 1}
+			s, done, err := c.parse(b, decode)
+			if !done && (err != nil || s != (Socket{})) {
+				t.Fatalf("parse = %+v %v without an answer", s, err)
+			}
 		}
 	})
 }
