@@ -262,8 +262,11 @@ func (r *Refresher) fetchWait(ctx context.Context, e *cache.Entry) (*State, erro
 		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.o.Timeout)
 		defer cancel()
+		if !r.parentReady(e) {
+			r.fetchParent(fctx, e)
+		}
 		if err := r.limiter.acquire(fctx); err != nil {
-			return nil, &ossd.STSError{Code: "ossd.RateLimited", Message: "local AssumeRole rate limit (sts.max_qps) left no slot in time"}
+			return nil, errNoSlot
 		}
 		return r.doFetch(fctx, e)
 	})
@@ -294,6 +297,17 @@ func (r *Refresher) adopt(e *cache.Entry, s *State) {
 // fetch renews e for the background, holding a slot already taken from the
 // limiter, through the same singleflight as callers.
 func (r *Refresher) fetch(ctx context.Context, e *cache.Entry) (*State, error) {
+	if !r.parentReady(e) {
+		// Give the slot back while the parent is fetched, then wait for one.
+		r.limiter.release(false, false)
+		r.fetchParent(ctx, e)
+		actx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+		err := r.limiter.acquire(actx)
+		cancel()
+		if err != nil {
+			return nil, r.failed(e, errNoSlot, false, r.clock.Mono())
+		}
+	}
 	ran := false
 	v, err, _ := r.group.Do(e.Key.String(), func() (any, error) {
 		ran = true
@@ -312,6 +326,36 @@ func (r *Refresher) fetch(ctx context.Context, e *cache.Entry) (*State, error) {
 	s := v.(*State)
 	r.adopt(e, s)
 	return s, nil
+}
+
+// errNoSlot is the answer when the limiter has no slot before the fetch's
+// timeout.
+var errNoSlot = &ossd.STSError{Code: "ossd.RateLimited", Message: "local AssumeRole rate limit (sts.max_qps) left no slot in time"}
+
+// parentReady reports whether e's fetch can sign at once: e is not a
+// chained role, or its parent (p.Via) has a token above the hard minimum
+// cached. Otherwise the parent must be fetched first, and that fetch needs
+// a rate-limit slot of its own: a child that held its slot while waiting on
+// it could starve it (at max_qps 1, or with as many cold children of one
+// parent as there are slots), and neither would ever be fetched.
+func (r *Refresher) parentReady(e *cache.Entry) bool {
+	p := e.Params()
+	if p.Via == nil {
+		return true
+	}
+	pe, ok := r.o.Cache.Get(p.Via.Key())
+	if !ok {
+		return false
+	}
+	_, ok = pe.Lookup(r.clock.Now(), r.clock.Mono(), r.o.HardMin)
+	return ok
+}
+
+// fetchParent gets the token of e's parent before e takes a slot. A
+// failure is left to e's own fetch, which meets it again (shared, without
+// a second call) and records it on e.
+func (r *Refresher) fetchParent(ctx context.Context, e *cache.Entry) {
+	_, _ = r.Get(ctx, *e.Params().Via)
 }
 
 // doFetch makes one AssumeRole call, holding a limiter slot, records its
