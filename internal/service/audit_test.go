@@ -118,3 +118,23 @@ func TestAuditIssuanceOnce(t *testing.T) {
 		t.Errorf("%d issuance lines, want 3:\n%s", n, buf.String())
 	}
 }
+
+// TestAuditUnidentifiedEveryTime: callers ossd could not identify (a TCP
+// peer whose process was not found) all look alike, so none of them stands
+// for another: each issuance to one is written, not only the first.
+func TestAuditUnidentifiedEveryTime(t *testing.T) {
+	env := testenv.New(t, testenv.Options{}, "reader")
+	var buf logtest.Buffer
+	setAudit(env, &buf)
+	ctx := context.Background()
+	env.Service.Apply(ctx, testenv.Roles("reader"))
+	unknown := peer.NewContext(ctx, peer.Identity{Via: "tcp 127.0.0.1:8080"})
+	for range 3 {
+		if _, err := env.Service.Credentials(unknown, "reader", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(buf.String(), `"event":"issue"`); n != 3 {
+		t.Errorf("%d issuance lines for 3 unidentified callers, want 3:\n%s", n, buf.String())
+	}
+}

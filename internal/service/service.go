@@ -367,10 +367,10 @@ func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, mono, floor, hard
 // record writes the audit line of one credentials request, and returns an
 // error when an issuance could not be written, so that its credentials are
 // withheld. An issuance is a token given to a process: the same token given
-// again to the same process over the same listener is not a new one, and is
-// not written again (clients such as the OSS v2 process provider ask on
-// every request); it is remembered only once written, so an issuance whose
-// line failed is tried again. A denial is written through the refusal
+// again to the same identified process over the same listener is not a new
+// one, and is not written again (clients such as the OSS v2 process
+// provider ask on every request); it is remembered only once written, so an
+// issuance whose line failed is tried again. A denial is written through the refusal
 // recorder, which groups repeats. Other failures (unknown role without
 // rules, STS trouble) are the operational log's business.
 func (s *Service) record(ctx context.Context, role, session, sessionName string, c ossd.Credentials, err error) error {
@@ -382,15 +382,18 @@ func (s *Service) record(ctx context.Context, role, session, sessionName string,
 	var denied *DeniedError
 	switch {
 	case err == nil:
+		// Unidentified callers all share one key: none stands for another.
 		k := issuance{id.UID, id.GID, id.PID, id.Via, role, session, c.AccessKeyID}
-		if s.audited(k) {
+		if id.Known && s.audited(k) {
 			return nil
 		}
 		ev.AccessKeyID, ev.Expiry, ev.Result = c.AccessKeyID, c.Expiration, audit.ResultOK
 		if err := s.audit.Gate(ev); err != nil {
 			return fmt.Errorf("issue %s: %w", role, err)
 		}
-		s.markAudited(k)
+		if id.Known {
+			s.markAudited(k)
+		}
 	case errors.As(err, &denied):
 		ev.Kind, ev.Result = audit.KindDeny, "AccessDenied: "+denied.Reason
 		s.deny.Audit(ev)
