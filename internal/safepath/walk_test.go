@@ -176,6 +176,14 @@ func TestOpenFile(t *testing.T) {
 	}
 	_, err = d.OpenFile("fifo", os.O_RDONLY, 0) // would block without O_NONBLOCK
 	wantUnsafe(t, err, filepath.Join(root, "fifo"), "not a regular file")
+	// A second name for one of our files (another user's hard link, where
+	// fs.protected_hardlinks is off) is refused under either name.
+	os.Chmod(filepath.Join(root, "audit.log"), 0o600)
+	if err := os.Link(filepath.Join(root, "audit.log"), filepath.Join(root, "other")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.OpenFile("audit.log", flag, 0o600)
+	wantUnsafe(t, err, filepath.Join(root, "audit.log"), "has 2 hard links")
 }
 
 // Root-owned sticky directory (like /tmp): an entry below it must be ours.
