@@ -171,8 +171,9 @@ func TestBackupAndWriteAtomic(t *testing.T) {
 }
 
 // FuzzSetProfile checks that SetProfile never panics and that whatever it
-// accepts comes out as JSON holding the edited profile, with every other
-// top-level key unchanged in meaning.
+// accepts comes out as JSON in which the CLI (encoding/json, keys matched
+// ignoring case) finds the edited profile, with every other top-level key
+// unchanged in meaning.
 func FuzzSetProfile(f *testing.F) {
 	for _, s := range []string{cliConfig, "", "{}", `{"profiles":null}`, `{"profiles":[{"name":"ossd"}]}`, `{"a":1,"a":2}`} {
 		f.Add([]byte(s))
@@ -187,16 +188,19 @@ func FuzzSetProfile(f *testing.F) {
 			t.Fatalf("output is not a JSON object: %v\n%s", err, out)
 		}
 		// Read the profiles as the CLI does: encoding/json into tagged
-		// fields, which matches keys ignoring case.
-		var ps []struct {
-			Name string `json:"name"`
-			Mode string `json:"mode"`
+		// fields, which matches keys ignoring case, at the top level too
+		// ("prOfiles" is the CLI's profiles).
+		var cfg struct {
+			Profiles []struct {
+				Name string `json:"name"`
+				Mode string `json:"mode"`
+			} `json:"profiles"`
 		}
-		if err := json.Unmarshal(after["profiles"], &ps); err != nil {
+		if err := json.Unmarshal(out, &cfg); err != nil {
 			t.Fatalf("profiles: %v", err)
 		}
 		found := false
-		for _, p := range ps {
+		for _, p := range cfg.Profiles {
 			found = found || (p.Name == "ossd" && p.Mode == "External")
 		}
 		if !found {
@@ -207,7 +211,7 @@ func FuzzSetProfile(f *testing.F) {
 			return
 		}
 		for k, v := range before {
-			if k == "profiles" {
+			if strings.EqualFold(k, "profiles") {
 				continue
 			}
 			var got any
