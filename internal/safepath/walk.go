@@ -124,8 +124,8 @@ func (d *Dir) Close() error { return d.f.Close() }
 // OpenFile opens name in d with flag (O_NOFOLLOW and O_CLOEXEC added) and,
 // when it creates the file, perm. It refuses the file unless it is a
 // regular file owned by ossd's uid with no permission bits for group or
-// others and a single name (no other hard link), and it never follows a
-// symbolic link.
+// others and, when opened for writing, a single name (no other hard link),
+// and it never follows a symbolic link.
 func (d *Dir) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
 	path := filepath.Join(d.path, name)
 	// O_NONBLOCK: a FIFO planted here must not hang the open; it is refused below.
@@ -142,9 +142,11 @@ func (d *Dir) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error
 		unix.Close(fd)
 		return nil, u
 	}
-	if st.Nlink > 1 {
+	if st.Nlink > 1 && flag&(os.O_WRONLY|os.O_RDWR) != 0 {
 		// A hard link another user made to one of our files (where
-		// fs.protected_hardlinks is off) passes every check above.
+		// fs.protected_hardlinks is off) passes every check above, and
+		// writing through it would change that file. (A file only read may
+		// have a second name for a moment: the URI key appears by link.)
 		unix.Close(fd)
 		return nil, &UnsafeError{Path: path, UID: st.Uid, Mode: entryOf(&st).mode,
 			Reason: fmt.Sprintf("has %d hard links", st.Nlink), Fix: "ossd writes only a file with one name: remove this name"}

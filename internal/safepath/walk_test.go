@@ -184,6 +184,11 @@ func TestOpenFile(t *testing.T) {
 	}
 	_, err = d.OpenFile("audit.log", flag, 0o600)
 	wantUnsafe(t, err, filepath.Join(root, "audit.log"), "has 2 hard links")
+	if f, err := d.OpenFile("audit.log", os.O_RDONLY, 0); err != nil {
+		t.Errorf("reading a file with two names: %v", err)
+	} else {
+		f.Close()
+	}
 }
 
 // Root-owned sticky directory (like /tmp): an entry below it must be ours.
