@@ -4,7 +4,10 @@ import (
 	"container/heap"
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,5 +145,47 @@ func TestThrottlingAdaptsRate(t *testing.T) {
 	l.mu.Unlock()
 	if n != 1 || per > time.Duration(float64(time.Second)/demandRate) {
 		t.Errorf("demand capacity %d per %v, want one call per %v at most", n, per, time.Duration(float64(time.Second)/demandRate))
+	}
+}
+
+// steppingClock advances its monotonic reading by a microsecond on every
+// read and yields after it, so that goroutines interleave between reading
+// the clock and acting on the reading.
+type steppingClock struct {
+	clock.Fake
+	t atomic.Int64
+}
+
+func (c *steppingClock) Mono() time.Duration {
+	v := time.Duration(c.t.Add(int64(time.Microsecond)))
+	runtime.Gosched()
+	return v
+}
+
+// TestAnswersStayInOrder: many calls answering at once leave the answer
+// times ascending, which the count of held slots (a binary search) relies
+// on; out of order, it counted too few and let more than max_qps calls
+// through in one second.
+func TestAnswersStayInOrder(t *testing.T) {
+	l := newLimiter(&steppingClock{}, 1e6)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 500 {
+				if err := l.acquire(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				l.release(true, false)
+			}
+		}()
+	}
+	wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !slices.IsSorted(l.done) {
+		t.Errorf("answer times out of order: %d answers", len(l.done))
 	}
 }
