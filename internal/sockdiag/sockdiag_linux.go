@@ -35,10 +35,12 @@ const (
 	tcpListen   = 10 // TCP_LISTEN
 
 	// linux/unix_diag.h
-	unixReqLen   = 24 // struct unix_diag_req
-	unixMsgLen   = 16 // struct unix_diag_msg
-	unixShowPeer = 4  // UDIAG_SHOW_PEER
-	unixDiagPeer = 2  // UNIX_DIAG_PEER
+	unixReqLen    = 24 // struct unix_diag_req
+	unixMsgLen    = 16 // struct unix_diag_msg
+	unixShowPeer  = 4  // UDIAG_SHOW_PEER
+	unixShowIcons = 8  // UDIAG_SHOW_ICONS
+	unixDiagPeer  = 2  // UNIX_DIAG_PEER
+	unixDiagIcons = 3  // UNIX_DIAG_ICONS
 )
 
 // Conn is a NETLINK_SOCK_DIAG socket.
@@ -100,7 +102,24 @@ func (c *Conn) UnixPeer(ino uint64) (Socket, error) {
 	if ino > 0xffffffff {
 		return Socket{}, fmt.Errorf("sock_diag: inode %d out of unix_diag's range", ino)
 	}
-	return c.roundTrip(func(seq uint32) ([]byte, error) { return unixRequest(seq, uint32(ino)), nil }, decodeUnixPeer)
+	return c.roundTrip(func(seq uint32) ([]byte, error) { return unixRequest(seq, uint32(ino), unixShowPeer), nil }, decodeUnixPeer)
+}
+
+// UnixQueue returns the inodes of the client sockets whose connections wait,
+// not yet accepted, in the queue of the listening Unix socket whose inode is
+// ino (unix_diag, UDIAG_SHOW_ICONS), in the order they will be accepted.
+func (c *Conn) UnixQueue(ino uint64) ([]uint64, error) {
+	if ino > 0xffffffff {
+		return nil, fmt.Errorf("sock_diag: inode %d out of unix_diag's range", ino)
+	}
+	var queued []uint64
+	_, err := c.roundTrip(func(seq uint32) ([]byte, error) { return unixRequest(seq, uint32(ino), unixShowIcons), nil },
+		func(m []byte) (Socket, bool) {
+			var ok bool
+			queued, ok = decodeUnixQueue(m)
+			return Socket{}, ok
+		})
+	return queued, err
 }
 
 // roundTrip sends the request build makes for the next sequence number
@@ -132,15 +151,15 @@ func (c *Conn) roundTrip(build func(seq uint32) ([]byte, error), decode func(m [
 }
 
 // unixRequest encodes one unix_diag_req for the socket with inode ino,
-// asking for its peer.
-func unixRequest(seq, ino uint32) []byte {
+// asking for what show (a UDIAG_SHOW_* flag) names.
+func unixRequest(seq, ino, show uint32) []byte {
 	b := make([]byte, nlmsgHdrLen+unixReqLen)
 	header(b, unix.SOCK_DIAG_BY_FAMILY, unix.NLM_F_REQUEST, seq)
 	r := b[nlmsgHdrLen:]
 	r[0] = unix.AF_UNIX
 	binary.NativeEndian.PutUint32(r[4:], 0xffffffff) // udiag_states: any
 	binary.NativeEndian.PutUint32(r[8:], ino)
-	binary.NativeEndian.PutUint32(r[12:], unixShowPeer)
+	binary.NativeEndian.PutUint32(r[12:], show)
 	binary.NativeEndian.PutUint32(r[16:], noCookie)
 	binary.NativeEndian.PutUint32(r[20:], noCookie)
 	return b
@@ -171,6 +190,29 @@ func decodeUnixPeer(m []byte) (Socket, bool) {
 		a = a[min(nlmsgAlign(l), len(a)):]
 	}
 	return Socket{}, true // a socket with no peer
+}
+
+// decodeUnixQueue reads a unix_diag_msg and the UNIX_DIAG_ICONS attribute
+// that follows it: one 32-bit inode per queued connection.
+func decodeUnixQueue(m []byte) ([]uint64, bool) {
+	if len(m) < unixMsgLen {
+		return nil, false
+	}
+	for a := m[unixMsgLen:]; len(a) >= 4; {
+		l, typ := int(binary.NativeEndian.Uint16(a[0:])), binary.NativeEndian.Uint16(a[2:])
+		if l < 4 || l > len(a) {
+			break
+		}
+		if typ == unixDiagIcons {
+			var inodes []uint64
+			for b := a[4:l]; len(b) >= 4; b = b[4:] {
+				inodes = append(inodes, uint64(binary.NativeEndian.Uint32(b)))
+			}
+			return inodes, true
+		}
+		a = a[min(nlmsgAlign(l), len(a)):]
+	}
+	return nil, true // not listening, or nothing queued
 }
 
 // request encodes one inet_diag_req_v2 for an exact four-tuple.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -222,9 +223,47 @@ func TestUnixPeer(t *testing.T) {
 	}
 }
 
+// TestUnixQueue: connections made to a listener that has not accepted them
+// are reported by the inodes of their client sockets, in order, and each
+// leaves the list once accepted.
+func TestUnixQueue(t *testing.T) {
+	c := open(t)
+	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	lino := inodeOf(t, ln.(*net.UnixListener))
+	if got, err := c.UnixQueue(lino); err != nil || len(got) != 0 {
+		t.Fatalf("UnixQueue(idle listener) = %v, %v; want none", got, err)
+	}
+	var want []uint64
+	for range 3 {
+		client, err := net.Dial("unix", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close()
+		want = append(want, inodeOf(t, client.(*net.UnixConn)))
+	}
+	got, err := c.UnixQueue(lino)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("UnixQueue = %v, %v; want the clients' %v", got, err, want)
+	}
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	if got, err := c.UnixQueue(lino); err != nil || !slices.Equal(got, want[1:]) {
+		t.Errorf("after one Accept, UnixQueue = %v, %v; want %v", got, err, want[1:])
+	}
+}
+
 // FuzzParse feeds netlink datagrams to the reply parser, with the inet
-// and the unix decoder: it never panics, and a socket it reports came from
-// a message of the request's sequence number.
+// and the unix decoders: it never panics, a socket it reports came from a
+// message of the request's sequence number, and a queue it reports has no
+// more inodes than the message has 32-bit words.
 func FuzzParse(f *testing.F) {
 	msg := func(typ uint16, seq uint32, payload []byte) []byte {
 		b := make([]byte, nlmsgHdrLen+len(payload))
@@ -246,6 +285,9 @@ func FuzzParse(f *testing.F) {
 			if !done && (err != nil || s != (Socket{})) {
 				t.Fatalf("parse = %+v %v without an answer", s, err)
 			}
+		}
+		if q, _ := decodeUnixQueue(b); len(q) > len(b)/4 {
+			t.Fatalf("decodeUnixQueue read %d inodes from %d bytes", len(q), len(b))
 		}
 	})
 }
