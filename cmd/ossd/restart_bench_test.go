@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -238,17 +239,25 @@ func (r *restartRig) stop(b *testing.B) {
 // then) or on a connection that was waiting in the queue at r.since.
 func (r *restartRig) load(ctx context.Context, role string) {
 	client := freshClient(r.sock)
-	var conn uint64 // the inode of this request's connection
+	// The inode of this request's connection. The transport dials on a
+	// goroutine of its own, so it is atomic.
+	var conn atomic.Uint64
 	client.Transport.(*http.Transport).DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		c, err := d.DialContext(ctx, "unix", r.sock)
-		if err == nil {
-			conn, err = sockInode(c.(*net.UnixConn))
+		if err != nil {
+			return nil, err
 		}
-		return c, err
+		ino, err := sockInode(c.(*net.UnixConn))
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		conn.Store(ino)
+		return c, nil
 	}
 	for ctx.Err() == nil {
-		conn = 0
+		conn.Store(0)
 		begin := time.Now()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://localhost/v1/credentials/"+role, nil) // a constant, valid URL
 		resp, err := client.Do(req)
@@ -263,7 +272,7 @@ func (r *restartRig) load(ctx context.Context, role string) {
 		}
 		r.mu.Lock()
 		after := !begin.Before(r.since)
-		if _, ok := r.seen[role]; !ok && (after || r.queued[conn]) {
+		if _, ok := r.seen[role]; !ok && (after || r.queued[conn.Load()]) {
 			r.seen[role] = end
 		}
 		if _, ok := r.sent[role]; !ok && after {
