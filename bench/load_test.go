@@ -100,7 +100,7 @@ func TestRunCountsFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := serve(t, "unix", tc.h)
 			tgt := Target{Name: "uri", Network: "unix", Addr: s.addr, Op: NewGet("localhost", "/v1/credentials/SECRET", "/v1/credentials/<token>")}
-			res, err := Run(context.Background(), Options{Target: tgt, Clients: 2, Window: 100 * time.Millisecond})
+			res, err := Run(context.Background(), Options{Target: tgt, Clients: 2, Window: time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +128,7 @@ func TestRunReconnectsAfterAHangUp(t *testing.T) {
 		w.Write([]byte(credsBody))
 	}))
 	tgt := Target{Name: "socket", Network: "unix", Addr: s.addr, Op: NewGet("localhost", "/", "/")}
-	res, err := Run(context.Background(), Options{Target: tgt, Clients: 2, Window: 100 * time.Millisecond})
+	res, err := Run(context.Background(), Options{Target: tgt, Clients: 2, Window: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,11 +44,11 @@ func notifySocket(t *testing.T, abstract bool) *net.UnixConn {
 	return c
 }
 
-// recv reads one notification, failing the test after 5 s.
+// recv reads one notification, failing the test after 30 s.
 func recv(t *testing.T, c *net.UnixConn) string {
 	t.Helper()
 	buf := make([]byte, 4096)
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	n, err := c.Read(buf)
 	if err != nil {
 		t.Fatalf("read notification: %v", err)

@@ -300,7 +300,7 @@ func TestRestartUnderLoad(t *testing.T) {
 	}
 
 	l := &load{keys: map[string]int{}}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 180*time.Second)
 	defer cancel()
 	gen := start()
 	var wg sync.WaitGroup

@@ -18,7 +18,7 @@ import (
 // waits, and the parent is not fetched either. The fake clock is advanced
 // so that slots held after an answer do come free.
 func TestChildWithColdParentAtOneSlot(t *testing.T) {
-	env := testenv.New(t, testenv.Options{MaxQPS: 1, Timeout: 3 * time.Second}, "hub", "app")
+	env := testenv.New(t, testenv.Options{MaxQPS: 1, Timeout: 30 * time.Second}, "hub", "app")
 	env.Service.Install(hubAndApp()) // no warm-up: both are cold
 	done := make(chan error, 1)
 	go func() {
@@ -50,7 +50,7 @@ func TestChildWithColdParentAtOneSlot(t *testing.T) {
 // pass of RefreshDue fetches both. The clock is advanced beside it, as
 // real time would pass, so that slots held after an answer come free.
 func TestBackgroundChildWithColdParentAtOneSlot(t *testing.T) {
-	env := testenv.New(t, testenv.Options{MaxQPS: 1, Timeout: 3 * time.Second}, "hub", "app")
+	env := testenv.New(t, testenv.Options{MaxQPS: 1, Timeout: 30 * time.Second}, "hub", "app")
 	roles := hubAndApp()
 	env.Ref.Start([]ossd.Params{roles[1].Params}) // the child alone is due; its parent is cold
 	done := make(chan struct{})

@@ -17,7 +17,7 @@ import (
 // signed with the source credential again.
 func TestFetchWith(t *testing.T) {
 	_, s, endpoint := setup(t, nil)
-	c, err := sts.New(sts.Options{Region: "cn-hangzhou", Endpoint: endpoint, Timeout: 2 * time.Second, Conns: 1,
+	c, err := sts.New(sts.Options{Region: "cn-hangzhou", Endpoint: endpoint, Timeout: 30 * time.Second, Conns: 1,
 		Source: credentials.NewStaticAKCredentialsProvider("LTAIsource", "source-secret")})
 	if err != nil {
 		t.Fatal(err)

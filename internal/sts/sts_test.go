@@ -29,7 +29,7 @@ func setup(t *testing.T, src credentials.CredentialsProvider) (*sts.Client, *loc
 	}
 	t.Cleanup(func() { s.Close() })
 	t.Setenv("HTTP_PROXY", "http://127.0.0.1:1") // must be ignored for a loopback STS
-	c, err := sts.New(sts.Options{Region: "cn-hangzhou", Endpoint: endpoint, Timeout: 2 * time.Second, Source: src, Clock: clk})
+	c, err := sts.New(sts.Options{Region: "cn-hangzhou", Endpoint: endpoint, Timeout: 30 * time.Second, Source: src, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestSTSSourceTokenNotQuoted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := sts.New(sts.Options{Region: "cn-hangzhou", Endpoint: endpoint, Timeout: 2 * time.Second,
+	c, err := sts.New(sts.Options{Region: "cn-hangzhou", Endpoint: endpoint, Timeout: 30 * time.Second,
 		Source: credentials.NewStaticSTSCredentialsProvider(first.AccessKeyID, "wrong", first.SecurityToken.Reveal())})
 	if err != nil {
 		t.Fatal(err)
