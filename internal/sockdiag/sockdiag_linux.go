@@ -176,43 +176,48 @@ func decodeInet(m []byte) (Socket, bool) {
 // decodeUnixPeer reads a unix_diag_msg and the UNIX_DIAG_PEER attribute
 // that follows it.
 func decodeUnixPeer(m []byte) (Socket, bool) {
-	if len(m) < unixMsgLen {
+	v, ok := unixAttr(m, unixDiagPeer)
+	if !ok {
 		return Socket{}, false
 	}
-	for a := m[unixMsgLen:]; len(a) >= 4; {
-		l, typ := int(binary.NativeEndian.Uint16(a[0:])), binary.NativeEndian.Uint16(a[2:])
-		if l < 4 || l > len(a) {
-			break
-		}
-		if typ == unixDiagPeer && l >= 8 {
-			return Socket{Inode: uint64(binary.NativeEndian.Uint32(a[4:]))}, true
-		}
-		a = a[min(nlmsgAlign(l), len(a)):]
+	if len(v) < 4 {
+		return Socket{}, true // a socket with no peer
 	}
-	return Socket{}, true // a socket with no peer
+	return Socket{Inode: uint64(binary.NativeEndian.Uint32(v))}, true
 }
 
 // decodeUnixQueue reads a unix_diag_msg and the UNIX_DIAG_ICONS attribute
 // that follows it: one 32-bit inode per queued connection.
 func decodeUnixQueue(m []byte) ([]uint64, bool) {
+	v, ok := unixAttr(m, unixDiagIcons)
+	if !ok {
+		return nil, false
+	}
+	var inodes []uint64 // none: not listening, or nothing queued
+	for ; len(v) >= 4; v = v[4:] {
+		inodes = append(inodes, uint64(binary.NativeEndian.Uint32(v)))
+	}
+	return inodes, true
+}
+
+// unixAttr returns the payload of the attribute of type typ that follows
+// the unix_diag_msg in m, nil if there is none; ok is false if m is too
+// short to be a unix_diag_msg.
+func unixAttr(m []byte, typ uint16) (v []byte, ok bool) {
 	if len(m) < unixMsgLen {
 		return nil, false
 	}
 	for a := m[unixMsgLen:]; len(a) >= 4; {
-		l, typ := int(binary.NativeEndian.Uint16(a[0:])), binary.NativeEndian.Uint16(a[2:])
+		l, t := int(binary.NativeEndian.Uint16(a[0:])), binary.NativeEndian.Uint16(a[2:])
 		if l < 4 || l > len(a) {
 			break
 		}
-		if typ == unixDiagIcons {
-			var inodes []uint64
-			for b := a[4:l]; len(b) >= 4; b = b[4:] {
-				inodes = append(inodes, uint64(binary.NativeEndian.Uint32(b)))
-			}
-			return inodes, true
+		if t == typ {
+			return a[4:l], true
 		}
 		a = a[min(nlmsgAlign(l), len(a)):]
 	}
-	return nil, true // not listening, or nothing queued
+	return nil, true
 }
 
 // request encodes one inet_diag_req_v2 for an exact four-tuple.
