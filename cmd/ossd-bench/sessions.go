@@ -81,7 +81,9 @@ func (e *stsEnv) fillOnce(ctx context.Context, bin, dir string, n int, o scaleOp
 	}
 	sock, cfg := filepath.Join(dir, "ossd.sock"), filepath.Join(dir, "ossd.toml")
 	conf := e.config(sock, 1, o.sessionQPS) + fmt.Sprintf("\n[metrics]\nlisten = %q\n", metricsAddr)
-	conf = strings.Replace(conf, "[server]\n", fmt.Sprintf("[server]\nmax_sessions = %d\n", n), 1)
+	// One uid fills every session, faster than the default per-uid rate of
+	// 1,000 requests a second allows once its burst is spent.
+	conf = strings.Replace(conf, "[server]\n", fmt.Sprintf("[server]\nmax_sessions = %d\nrate_per_uid = 1000000\nburst_per_uid = 1000000\n", n), 1)
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return sessionResult{}, err
 	}
