@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 )
@@ -78,7 +79,7 @@ func (k Key) String() string {
 type Credentials struct {
 	AccessKeyID     string // an identifier, safe to log and audit
 	AccessKeySecret Secret
-	SecurityToken   Secret
+	SecurityToken   Token
 	Expiration      time.Time
 	LastUpdated     time.Time // when STS issued the session
 	// ServerTime is when STS says it answered (its Date header), for
@@ -89,7 +90,7 @@ type Credentials struct {
 
 // Valid reports whether c is complete and has more than min left at now.
 func (c Credentials) Valid(now time.Time, min time.Duration) bool {
-	return c.AccessKeyID != "" && c.AccessKeySecret != "" && c.SecurityToken != "" &&
+	return c.AccessKeyID != "" && c.AccessKeySecret != "" && !c.SecurityToken.IsZero() &&
 		c.Expiration.Sub(now) > min
 }
 
@@ -107,7 +108,7 @@ func (c Credentials) AppendJSON(b []byte) []byte {
 	b = append(b, `,"AccessKeySecret":`...)
 	b = AppendJSONString(b, string(c.AccessKeySecret))
 	b = append(b, `,"SecurityToken":`...)
-	b = AppendJSONString(b, string(c.SecurityToken))
+	b = c.SecurityToken.appendJSON(b)
 	b = append(b, `,"Expiration":"`...)
 	b = c.Expiration.UTC().AppendFormat(b, TimeLayout)
 	b = append(b, `","LastUpdated":"`...)
@@ -128,6 +129,13 @@ func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// LogValue keeps log/slog from printing secrets: its JSON handler would
+// otherwise render c with MarshalJSON, the body served to clients.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("access_key_id", c.AccessKeyID),
+		slog.String("expiration", c.Expiration.UTC().Format(TimeLayout)))
 }
 
 // GoString keeps %#v from printing secrets through the struct.

@@ -14,7 +14,7 @@ import (
 
 func TestSecretNeverRenders(t *testing.T) {
 	s := ossd.Secret("hunter2")
-	c := ossd.Credentials{AccessKeyID: "STS.id", AccessKeySecret: s, SecurityToken: "tok-value"}
+	c := ossd.Credentials{AccessKeyID: "STS.id", AccessKeySecret: s, SecurityToken: ossd.NewToken("tok-value")}
 	for _, got := range []string{
 		fmt.Sprint(s), fmt.Sprintf("%v %s %#v %+v", s, s, s, s), fmt.Sprintf("%#v", c), fmt.Sprintf("%v", c.AccessKeySecret),
 	} {
@@ -34,7 +34,7 @@ func TestSecretNeverRenders(t *testing.T) {
 func TestCredentialsJSON(t *testing.T) {
 	loc := time.FixedZone("CST", 8*3600)
 	c := ossd.Credentials{
-		AccessKeyID: "STS.NUgYrLnoC37mZZCNnAbez2F", AccessKeySecret: `se"cret\`, SecurityToken: "CAIS+tok/en==",
+		AccessKeyID: "STS.NUgYrLnoC37mZZCNnAbez2F", AccessKeySecret: `se"cret\`, SecurityToken: ossd.NewToken("CAIS+tok/en=="),
 		Expiration:  time.Date(2026, 11, 27, 5, 47, 37, 999_000_000, loc),
 		LastUpdated: time.Date(2026, 11, 26, 20, 47, 37, 0, time.UTC),
 	}
@@ -60,7 +60,7 @@ func TestCredentialsJSON(t *testing.T) {
 
 func TestValid(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	full := ossd.Credentials{AccessKeyID: "a", AccessKeySecret: "b", SecurityToken: "c", Expiration: now.Add(20 * time.Minute)}
+	full := ossd.Credentials{AccessKeyID: "a", AccessKeySecret: "b", SecurityToken: ossd.NewToken("c"), Expiration: now.Add(20 * time.Minute)}
 	tests := []struct {
 		name string
 		c    ossd.Credentials

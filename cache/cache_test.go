@@ -20,7 +20,7 @@ func params(i int) ossd.Params {
 }
 
 func creds(exp time.Time) ossd.Credentials {
-	return ossd.Credentials{AccessKeyID: "STS.a", AccessKeySecret: "s", SecurityToken: "t", Expiration: exp, LastUpdated: now}
+	return ossd.Credentials{AccessKeyID: "STS.a", AccessKeySecret: "s", SecurityToken: ossd.NewToken("t"), Expiration: exp, LastUpdated: now}
 }
 
 func TestKeyCoversEverythingThatChangesTheToken(t *testing.T) {

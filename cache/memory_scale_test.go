@@ -51,7 +51,7 @@ func fillSessions(b *testing.B, n int) (heap, rss float64) {
 		t := clk.Now()
 		return ossd.Credentials{
 			AccessKeyID: "STS." + randomText(rng, 21), AccessKeySecret: ossd.Secret(randomText(rng, 33)),
-			SecurityToken: ossd.Secret("CAIS" + randomText(rng, 900)), Expiration: t.Add(p.Duration), LastUpdated: t,
+			SecurityToken: ossd.NewToken("CAIS" + randomText(rng, 900)), Expiration: t.Add(p.Duration), LastUpdated: t,
 		}, nil
 	})
 	before := heapInUse()

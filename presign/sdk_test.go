@@ -22,7 +22,7 @@ import (
 var (
 	testCreds = ossd.Credentials{
 		AccessKeyID: "STS.NUgYrLnoC37mZZCNnAbez2Xo", AccessKeySecret: "Fcd9XkVXx3WJ2W7kVd9C1r5ea8K7vWnDvKj7wbpB9zJY",
-		SecurityToken: "CAIS9AF1q6Ft5B2yfSjIr5bTKuvbibFX/8+GTMHxLmUNP7RXqdOg5Dz2IHhMenRoAOAXsf43nm1W7/ck",
+		SecurityToken: ossd.NewToken("CAIS9AF1q6Ft5B2yfSjIr5bTKuvbibFX/8+GTMHxLmUNP7RXqdOg5Dz2IHhMenRoAOAXsf43nm1W7/ck"),
 	}
 	akOnly = ossd.Credentials{AccessKeyID: "LTAI5tAkOnlyKeyId", AccessKeySecret: "akOnlySecret0123456789abcdefghij"}
 )

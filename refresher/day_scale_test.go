@@ -59,7 +59,7 @@ func newDaySim(t *testing.T, qps float64) *daySim {
 		s.calls = append(s.calls, mono)
 		n := len(s.calls)
 		s.mu.Unlock()
-		return ossd.Credentials{AccessKeyID: "STS." + strconv.Itoa(n), AccessKeySecret: "s", SecurityToken: "t",
+		return ossd.Credentials{AccessKeyID: "STS." + strconv.Itoa(n), AccessKeySecret: "s", SecurityToken: ossd.NewToken("t"),
 			Expiration: now.Add(p.Duration), LastUpdated: now}, nil
 	})
 	s.ref = New(Options{Fetcher: fetch, Cache: s.cache, Clock: s.clk, MaxQPS: qps, Seed: 42})

@@ -54,7 +54,7 @@ func TestSessionsInUse(t *testing.T) {
 	var calls atomic.Int64
 	fetch := ossd.FetcherFunc(func(_ context.Context, p ossd.Params) (ossd.Credentials, error) {
 		n, now := calls.Add(1), clk.Now()
-		return ossd.Credentials{AccessKeyID: "STS." + strconv.FormatInt(n, 10), AccessKeySecret: "s", SecurityToken: "t",
+		return ossd.Credentials{AccessKeyID: "STS." + strconv.FormatInt(n, 10), AccessKeySecret: "s", SecurityToken: ossd.NewToken("t"),
 			Expiration: now.Add(p.Duration), LastUpdated: now}, nil
 	})
 	c := cache.New(2000)

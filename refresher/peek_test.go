@@ -26,7 +26,7 @@ func TestPeekNeverFetches(t *testing.T) {
 			return ossd.Credentials{}, &ossd.STSError{Code: "ServiceUnavailable"}
 		}
 		now := clk.Now()
-		return ossd.Credentials{AccessKeyID: "STS.a", AccessKeySecret: "s", SecurityToken: "t", Expiration: now.Add(p.Duration), LastUpdated: now}, nil
+		return ossd.Credentials{AccessKeyID: "STS.a", AccessKeySecret: "s", SecurityToken: ossd.NewToken("t"), Expiration: now.Add(p.Duration), LastUpdated: now}, nil
 	})
 	c := cache.New(10)
 	ref := refresher.New(refresher.Options{Fetcher: fetch, Cache: c, Clock: clk, Seed: 1})

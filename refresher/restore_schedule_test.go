@@ -31,7 +31,7 @@ func TestRestoredRenewalsKeepTheirSchedule(t *testing.T) {
 		age := time.Duration(i) * hi / 1000 // 0 up to the renewal point
 		p := ossd.Params{RoleARN: fmt.Sprintf("acs:ram::1234567890123456:role/r%d", i), SessionName: "s", Duration: time.Hour}
 		issued := now.Add(-age).Truncate(time.Second)
-		creds := ossd.Credentials{AccessKeyID: "STS.a", AccessKeySecret: "s", SecurityToken: "t", LastUpdated: issued, Expiration: issued.Add(time.Hour)}
+		creds := ossd.Credentials{AccessKeyID: "STS.a", AccessKeySecret: "s", SecurityToken: ossd.NewToken("t"), LastUpdated: issued, Expiration: issued.Add(time.Hour)}
 		if err := ref.Restore(p, creds, true); err != nil {
 			t.Fatalf("Restore of a token %v old: %v", age, err)
 		}

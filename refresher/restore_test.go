@@ -80,7 +80,7 @@ func TestRestoreRefusesWhatDoesNotQualify(t *testing.T) {
 		{"issued in the future", func(e *testenv.Env, _ *ossd.Credentials) { e.Clock.StepWall(-time.Minute) }, "after now"},
 		{"longer than requested", func(_ *testenv.Env, c *ossd.Credentials) { c.Expiration = c.LastUpdated.Add(3 * time.Hour) }, "longer than"},
 		{"no issue time", func(_ *testenv.Env, c *ossd.Credentials) { c.LastUpdated = time.Time{} }, "issued"},
-		{"incomplete", func(_ *testenv.Env, c *ossd.Credentials) { c.SecurityToken = "" }, "incomplete"},
+		{"incomplete", func(_ *testenv.Env, c *ossd.Credentials) { c.SecurityToken = ossd.Token{} }, "incomplete"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -72,7 +72,7 @@ func filled(b *testing.B, n int) (*refresher.Refresher, *cache.Cache, *clock.Fak
 	clk := clock.NewFake(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	fetch := ossd.FetcherFunc(func(_ context.Context, p ossd.Params) (ossd.Credentials, error) {
 		t := clk.Now()
-		return ossd.Credentials{AccessKeyID: "STS.x", AccessKeySecret: "s", SecurityToken: "t", Expiration: t.Add(p.Duration), LastUpdated: t}, nil
+		return ossd.Credentials{AccessKeyID: "STS.x", AccessKeySecret: "s", SecurityToken: ossd.NewToken("t"), Expiration: t.Add(p.Duration), LastUpdated: t}, nil
 	})
 	c := cache.New(n)
 	ref := refresher.New(refresher.Options{Fetcher: fetch, Cache: c, Clock: clk, MaxQPS: 1e9, Seed: 1})

@@ -36,7 +36,7 @@ func fixedCreds(role string) ossd.Credentials {
 	return ossd.Credentials{
 		AccessKeyID:     "STS.FakeKeyFor" + role,
 		AccessKeySecret: ossd.Secret("FakeSecret+/=" + role + "0123456789"),
-		SecurityToken:   ossd.Secret("CAISFakeToken+/=" + role + "abcdefghijklmnopqrstuvwxyz"),
+		SecurityToken:   ossd.NewToken("CAISFakeToken+/=" + role + "abcdefghijklmnopqrstuvwxyz"),
 		Expiration:      goldenNow.Add(time.Hour),
 		LastUpdated:     goldenNow,
 	}

@@ -35,7 +35,7 @@ func (c *counter) fetch(ctx context.Context) (ossd.Credentials, error) {
 	}
 	now := c.clk.Now().UTC()
 	return ossd.Credentials{
-		AccessKeyID: "STS.fetch" + string(rune('0'+n)), AccessKeySecret: "secret", SecurityToken: "token",
+		AccessKeyID: "STS.fetch" + string(rune('0'+n)), AccessKeySecret: "secret", SecurityToken: ossd.NewToken("token"),
 		Expiration: now.Add(time.Hour).Truncate(time.Second), LastUpdated: now.Truncate(time.Second),
 	}, nil
 }

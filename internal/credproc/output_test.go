@@ -13,7 +13,7 @@ import (
 var fixed = ossd.Credentials{
 	AccessKeyID:     "STS.NUgYrLnoC37mZZCNnAbez2ssZ",
 	AccessKeySecret: "fake-secret-0123456789abcdef",
-	SecurityToken:   "CAIS+fake/token==",
+	SecurityToken:   ossd.NewToken("CAIS+fake/token=="),
 	Expiration:      time.Date(2030, 1, 1, 1, 0, 0, 0, time.UTC),
 	LastUpdated:     time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
 }
@@ -23,7 +23,7 @@ var fixed = ossd.Credentials{
 func TestOutputShape(t *testing.T) {
 	for _, c := range []ossd.Credentials{fixed, func() ossd.Credentials {
 		c := fixed
-		c.SecurityToken = "needs \"escaping\" <&> é"
+		c.SecurityToken = ossd.NewToken("needs \"escaping\" <&> é")
 		c.Expiration = time.Date(2030, 1, 1, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
 		return c
 	}()} {

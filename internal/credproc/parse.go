@@ -47,7 +47,7 @@ func ParseBody(b []byte) (ossd.Credentials, error) {
 	c := ossd.Credentials{
 		AccessKeyID:     v.AccessKeyId,
 		AccessKeySecret: ossd.Secret(v.AccessKeySecret),
-		SecurityToken:   ossd.Secret(v.SecurityToken),
+		SecurityToken:   ossd.NewToken(v.SecurityToken),
 		Expiration:      exp,
 	}
 	if v.LastUpdated != "" {

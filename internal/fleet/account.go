@@ -69,7 +69,7 @@ func (a *account) assumeRole(p ossd.Params) (ossd.Credentials, error) {
 	exp := issued.Add(p.Duration).Truncate(time.Second)
 	id := len(a.expires)
 	a.expires = append(a.expires, exp.Sub(a.epoch))
-	return ossd.Credentials{AccessKeyID: "STS." + strconv.Itoa(id), AccessKeySecret: "s", SecurityToken: "t",
+	return ossd.Credentials{AccessKeyID: "STS." + strconv.Itoa(id), AccessKeySecret: "s", SecurityToken: ossd.NewToken("t"),
 		Expiration: exp, LastUpdated: issued.Truncate(time.Second)}, nil
 }
 

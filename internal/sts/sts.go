@@ -110,7 +110,7 @@ func (c *Client) Fetch(ctx context.Context, p ossd.Params) (ossd.Credentials, er
 // another role's session, instead of the source credential (role
 // chaining). It ignores p.Via: by is what signs.
 func (c *Client) FetchWith(ctx context.Context, by ossd.Credentials, p ossd.Params) (ossd.Credentials, error) {
-	if by.AccessKeyID == "" || by.AccessKeySecret == "" || by.SecurityToken == "" {
+	if by.AccessKeyID == "" || by.AccessKeySecret == "" || by.SecurityToken.IsZero() {
 		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.NoSigner", Message: "role chaining needs complete STS credentials to sign with"}
 	}
 	prov, err := credentials.NewStaticSTSCredentialsProviderBuilder().WithAccessKeyId(by.AccessKeyID).
@@ -183,33 +183,17 @@ func toCredentials(resp *stssdk.AssumeRoleResponse, issued, server time.Time) (o
 	if err != nil || rc.AccessKeyId == "" || rc.AccessKeySecret == "" || rc.SecurityToken == "" {
 		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.BadResponse", Message: "AssumeRole answered 2xx without complete credentials"}
 	}
-	id, secret, token := pack(rc.AccessKeyId, rc.AccessKeySecret, rc.SecurityToken)
+	id, secret, token := ossd.Pack(rc.AccessKeyId, rc.AccessKeySecret, rc.SecurityToken)
 	// STS does not return the issue time; the moment the call started is the
 	// closest lower bound, and never later than the real one.
 	return ossd.Credentials{
 		AccessKeyID:     id,
-		AccessKeySecret: ossd.Secret(secret),
-		SecurityToken:   ossd.Secret(token),
+		AccessKeySecret: secret,
+		SecurityToken:   token,
 		Expiration:      exp.UTC(),
 		LastUpdated:     issued.UTC().Truncate(time.Second),
 		ServerTime:      server,
 	}, nil
-}
-
-// pack returns copies of id, secret and token that share one allocation:
-// a cached session keeps all three as long as it lives, and the two short
-// ones would each take an allocation of their own (32 bytes apiece, 6 MB
-// at 100,000 sessions), where they usually fit in the rounding of the
-// token's.
-func pack(id, secret, token string) (string, string, string) {
-	var b strings.Builder
-	b.Grow(len(id) + len(secret) + len(token))
-	b.WriteString(id)
-	b.WriteString(secret)
-	b.WriteString(token)
-	s := b.String()
-	i, j := len(id), len(id)+len(secret)
-	return s[:i], s[i:j], s[j:]
 }
 
 // maxMessage bounds how much of an STS message reaches logs and callers.

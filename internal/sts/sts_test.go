@@ -49,7 +49,7 @@ func TestFetch(t *testing.T) {
 	}
 	is := s.Issued()[0]
 	want := ossd.Credentials{AccessKeyID: is.AccessKeyID, AccessKeySecret: ossd.Secret(is.AccessKeySecret),
-		SecurityToken: ossd.Secret(is.SecurityToken), Expiration: epoch.Add(time.Hour), LastUpdated: epoch,
+		SecurityToken: ossd.NewToken(is.SecurityToken), Expiration: epoch.Add(time.Hour), LastUpdated: epoch,
 		ServerTime: epoch} // the local STS's Date, by its clock
 	if got != want {
 		t.Errorf("Fetch = %#v, want %#v", got, want)

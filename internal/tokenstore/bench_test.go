@@ -36,7 +36,7 @@ func benchCache(clk clock.Clock) (*cache.Cache, []ossd.Params) {
 	state := func() *cache.State {
 		return &cache.State{FetchedAt: now, Fetched: clk.Mono(), Creds: ossd.Credentials{
 			AccessKeyID: "STS." + rand.Text(), AccessKeySecret: ossd.Secret(rand.Text()),
-			SecurityToken: ossd.Secret("CAIS" + strings.Repeat(rand.Text(), 46)), // 1.2 KB
+			SecurityToken: ossd.NewToken("CAIS" + strings.Repeat(rand.Text(), 46)), // 1.2 KB
 			Expiration:    now.Add(time.Hour), LastUpdated: now,
 		}}
 	}

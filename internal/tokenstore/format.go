@@ -70,8 +70,9 @@ func (e entry) key() ossd.Key {
 }
 
 func (e entry) creds() ossd.Credentials {
-	return ossd.Credentials{AccessKeyID: e.AccessKeyID, AccessKeySecret: ossd.Secret(e.AccessKeySecret),
-		SecurityToken: ossd.Secret(e.SecurityToken), Expiration: e.Expiration, LastUpdated: e.LastUpdated}
+	id, secret, token := ossd.Pack(e.AccessKeyID, e.AccessKeySecret, e.SecurityToken)
+	return ossd.Credentials{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: token,
+		Expiration: e.Expiration, LastUpdated: e.LastUpdated}
 }
 
 // texts returns e's text fields in file order: all but the pinned flag

@@ -23,7 +23,7 @@ func encodeAll(entries []entry) []byte {
 
 func FuzzDecode(f *testing.F) {
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := ossd.Credentials{AccessKeyID: "STS.id", AccessKeySecret: "the-secret", SecurityToken: "CAIS+token/=", Expiration: at.Add(time.Hour), LastUpdated: at}
+	c := ossd.Credentials{AccessKeyID: "STS.id", AccessKeySecret: "the-secret", SecurityToken: ossd.NewToken("CAIS+token/="), Expiration: at.Add(time.Hour), LastUpdated: at}
 	p := ossd.Params{RoleARN: "acs:ram::1:role/r", SessionName: "ossd-r", Duration: time.Hour, Policy: `{"Version":"1"}`, ExternalID: "ext"}
 	q := ossd.Params{RoleARN: "acs:ram::1:role/q", SessionName: "ossd-q-job", Duration: 2 * time.Hour, Via: &p}
 	good := encodeAll([]entry{newEntry(p.Key(), true, "fp", c), newEntry(q.Key(), false, "fp", c)})

@@ -61,7 +61,7 @@ func handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/credentials/{role}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, ossd.Credentials{
-			AccessKeyID: "STS." + Marker, AccessKeySecret: Marker + "-secret", SecurityToken: Marker + "-token",
+			AccessKeyID: "STS." + Marker, AccessKeySecret: Marker + "-secret", SecurityToken: ossd.NewToken(Marker + "-token"),
 			Expiration: now.Add(time.Hour), LastUpdated: now,
 		})
 	})
