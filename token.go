@@ -40,8 +40,15 @@ func NewToken(text string) Token {
 func Pack(id, secret, token string) (string, Secret, Token) {
 	dec, decoded := decodeCanonical(token)
 	n := len(id) + len(secret)
+	size := n
+	switch {
+	case decoded:
+		size += 1 + len(dec)
+	case token != "":
+		size += 1 + len(token)
+	}
 	var b strings.Builder
-	b.Grow(n + 1 + len(token))
+	b.Grow(size) // exactly: the allocation is what the session keeps
 	b.WriteString(id)
 	b.WriteString(secret)
 	switch {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
@@ -84,6 +85,18 @@ func TestTokenHoldsDecodedBytes(t *testing.T) {
 	if got, want := ossd.TokenSize(tok), 1+len(text)/4*3; got != want {
 		t.Errorf("a %d-character token holds %d bytes, want %d", len(text), got, want)
 	}
+	// What a session keeps is the allocation, not the length: 910 bytes
+	// fit in Go's 1,024-byte size class, the text's 1,212 would take 1,280.
+	const n = 2000
+	keep := make([]ossd.Token, n)
+	before := heapAlloc()
+	for i := range keep {
+		_, _, keep[i] = ossd.Pack("STS.NUgYrLnoC37mZZCNnAbez2", "D9dTLKbLZmPhW4dDYLEx6ZC7Ht6kAdJy", text)
+	}
+	if per := (heapAlloc() - before) / n; per > 1024 {
+		t.Errorf("each packed session keeps %d bytes of heap, want at most 1,024", per)
+	}
+	runtime.KeepAlive(keep)
 	buf := make([]byte, 0, 2048)
 	if n := testing.AllocsPerRun(100, func() { buf, _ = tok.AppendText(buf[:0]) }); n != 0 {
 		t.Errorf("AppendText allocates %v times", n)
@@ -92,6 +105,13 @@ func TestTokenHoldsDecodedBytes(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { buf = c.AppendJSON(buf[:0]) }); n != 0 {
 		t.Errorf("AppendJSON allocates %v times", n)
 	}
+}
+
+func heapAlloc() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
 // TestPackSharesOneAllocation: the three values a session keeps come back
