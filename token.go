@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"strings"
+	"time"
 )
 
 // Token is a SecurityToken. STS issues tokens of about 1.2 KB of base64
@@ -146,3 +147,40 @@ func (Token) GoString() string { return Redacted }
 
 // LogValue returns REDACTED for log/slog.
 func (Token) LogValue() slog.Value { return slog.StringValue(Redacted) }
+
+// Packed is Credentials in the fewest bytes a cache can keep them in: the
+// key id, the secret and the token's bytes end to end in one string, and
+// the two times as Unix readings. [Packed.Credentials] gives the value
+// back without allocating. ServerTime is not kept.
+type Packed struct {
+	s          string // AccessKeyId, AccessKeySecret, then the Token's bytes
+	id, secret uint32 // the lengths of the first two
+	exp, upd   unixTime
+}
+
+// unixTime is a wall-clock time without location or monotonic reading.
+type unixTime struct {
+	sec int64
+	ns  int32
+}
+
+func toUnix(t time.Time) unixTime { return unixTime{t.Unix(), int32(t.Nanosecond())} }
+
+func (u unixTime) time() time.Time { return time.Unix(u.sec, int64(u.ns)).UTC() }
+
+// Pack returns c packed, in one new allocation.
+func (c Credentials) Pack() Packed {
+	return Packed{s: c.AccessKeyID + string(c.AccessKeySecret) + c.SecurityToken.v,
+		id: uint32(len(c.AccessKeyID)), secret: uint32(len(c.AccessKeySecret)),
+		exp: toUnix(c.Expiration), upd: toUnix(c.LastUpdated)}
+}
+
+// Credentials returns the credentials p holds, in UTC.
+func (p Packed) Credentials() Credentials {
+	i, j := p.id, p.id+p.secret
+	return Credentials{AccessKeyID: p.s[:i], AccessKeySecret: Secret(p.s[i:j]), SecurityToken: Token{p.s[j:]},
+		Expiration: p.exp.time(), LastUpdated: p.upd.time()}
+}
+
+// Expiration returns the Expiration of the credentials p holds.
+func (p Packed) Expiration() time.Time { return p.exp.time() }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/ossd/ossd"
@@ -174,4 +175,33 @@ func FuzzToken(f *testing.F) {
 			t.Fatalf("AppendJSON of %q = %s, want the token as %s", a, got, want)
 		}
 	})
+}
+
+// TestPackedGivesBackCredentials: what a cache keeps gives back every field
+// a caller is served, in UTC, without allocating; ServerTime is dropped.
+func TestPackedGivesBackCredentials(t *testing.T) {
+	east := time.FixedZone("UTC+8", 8*3600)
+	for _, c := range []ossd.Credentials{
+		{},
+		{AccessKeyID: "STS.NUgYrLnoC37mZZCNnAbez2", AccessKeySecret: "D9dTLKbLZmPhW4dDYLEx6ZC7Ht6kAdJy",
+			SecurityToken: ossd.NewToken("CAIS9gF1q6Ft5B2yfSjIr5bSEsjHj+tR54SRYnH2uVY7fNQ="),
+			Expiration:    time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC), LastUpdated: time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC),
+			ServerTime: time.Date(2026, 12, 2, 7, 0, 1, 0, time.UTC)},
+		{AccessKeyID: "a", AccessKeySecret: "", SecurityToken: ossd.NewToken("not base64"),
+			Expiration: time.Date(2300, 1, 1, 0, 0, 0, 999_999_999, east), LastUpdated: time.Date(1900, 1, 1, 0, 0, 0, 1, east)},
+	} {
+		p := c.Pack()
+		var got ossd.Credentials
+		if n := testing.AllocsPerRun(10, func() { got = p.Credentials() }); n != 0 {
+			t.Errorf("Credentials allocates %v times", n)
+		}
+		want := c
+		want.Expiration, want.LastUpdated, want.ServerTime = c.Expiration.UTC(), c.LastUpdated.UTC(), time.Time{}
+		if got != want {
+			t.Errorf("Pack of %#v gave back %+v, want %+v", c, got, want)
+		}
+		if !p.Expiration().Equal(c.Expiration) {
+			t.Errorf("Expiration = %v, want %v", p.Expiration(), c.Expiration)
+		}
+	}
 }

@@ -68,7 +68,9 @@ func TestLookupHonoursMinimum(t *testing.T) {
 // fetched returns the state of credentials fetched at (now, mono) with
 // lifetime life.
 func fetched(life time.Duration) *cache.State {
-	return &cache.State{Creds: creds(now.Add(life)), FetchedAt: now, Fetched: mono}
+	s := &cache.State{Fetched: mono}
+	s.SetCreds(creds(now.Add(life)), now)
+	return s
 }
 
 // TestRemainingSurvivesClockSteps: after the wall clock steps back the

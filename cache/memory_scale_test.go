@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/ossd/ossd"
 	"github.com/ossd/ossd/cache"
@@ -108,4 +109,18 @@ func vmRSS(b *testing.B) int64 {
 	}
 	b.Fatal("no VmRSS in /proc/self/status")
 	return 0
+}
+
+// TestSessionRecordSizes: what every cached session keeps besides its
+// credentials' bytes, against Go's size classes (128 and 176 bytes). One
+// more field can push a record into the next class, 16 to 64 bytes a
+// session, 1.5 to 6 MB at 100,000: then this fails, and BenchmarkSessionMemory
+// tells what it costs.
+func TestSessionRecordSizes(t *testing.T) {
+	if n := unsafe.Sizeof(cache.State{}); n > 128 {
+		t.Errorf("cache.State takes %d bytes, want at most 128", n)
+	}
+	if n := unsafe.Sizeof(cache.Entry{}); n > 176 {
+		t.Errorf("cache.Entry takes %d bytes, want at most 176", n)
+	}
 }

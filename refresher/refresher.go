@@ -183,7 +183,7 @@ func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credenti
 		return ossd.Credentials{}, r.noCreds(e, s.Err)
 	}
 	s, err := r.fetchWait(ctx, e)
-	if err == nil && !s.Creds.Valid(r.clock.Now(), r.o.HardMin) {
+	if err == nil && !s.Creds().Valid(r.clock.Now(), r.o.HardMin) {
 		// STS issued a token that is already too short to hand out (a very
 		// short session, or a clock that runs ahead of STS's).
 		err = r.noCreds(e, &ossd.STSError{Code: "ossd.ShortToken", Message: "STS issued credentials with no more than the hard minimum left"})
@@ -196,7 +196,7 @@ func (r *Refresher) GetEntry(ctx context.Context, e *cache.Entry) (ossd.Credenti
 	// for once is not renewed.
 	e.Touch(s.Fetched)
 	r.o.Observer.Served("miss")
-	return s.Creds, nil
+	return s.Creds(), nil
 }
 
 // cached is GetEntry's answer from the cache at wall time now and monotonic
@@ -386,12 +386,12 @@ func (r *Refresher) succeeded(e *cache.Entry, c ossd.Credentials, sentWall time.
 		c.Expiration = limit.UTC().Truncate(time.Second)
 	}
 	r.noteOffset(c, sentWall, now)
-	c.ServerTime = time.Time{} // read; what is kept is what callers get
-	s := &State{Creds: c, FetchedAt: now, Fetched: mono, LastAttempt: mono,
+	s := &State{Fetched: mono, LastAttempt: mono,
 		// Never believe more life than was asked for, measured from when the
 		// request left on the clock that does not step: a server clock
 		// ahead of ours would otherwise make a token look longer-lived.
 		Deadline: sent + e.Key.Duration}
+	s.SetCreds(c, now) // ServerTime, read, is not kept: what is kept is what callers get
 	life := s.Remaining(now, mono)
 	s.RefreshAt = mono + r.refreshIn(life)
 	e.SetState(s)
@@ -412,7 +412,8 @@ func (r *Refresher) failed(e *cache.Entry, err error, throttled bool, mono time.
 	old := e.State()
 	next := &State{LastAttempt: mono, Err: err, Failures: 1}
 	if old != nil {
-		next.Creds, next.FetchedAt, next.Fetched, next.RefreshAt, next.Deadline = old.Creds, old.FetchedAt, old.Fetched, old.RefreshAt, old.Deadline
+		next.KeepCreds(old)
+		next.Fetched, next.RefreshAt, next.Deadline = old.Fetched, old.RefreshAt, old.Deadline
 		next.Failures = old.Failures + 1
 	}
 	wait := r.backoff(next.Failures, throttled)

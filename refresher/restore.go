@@ -47,11 +47,12 @@ func (r *Refresher) Restore(p ossd.Params, c ossd.Credentials, pinned bool) erro
 	if e.State() != nil {
 		return fmt.Errorf("%w: the entry already holds a token", ErrNotRestorable)
 	}
-	st := &State{Creds: c, FetchedAt: now, Fetched: mono, LastAttempt: mono,
+	st := &State{Fetched: mono, LastAttempt: mono,
 		// As after a fetch, never believe more life than was asked for,
 		// here counted from the token's issue by the wall clock: what is
 		// left of it is the most the monotonic clock will allow.
 		Deadline: mono + c.LastUpdated.Add(p.Duration).Sub(now)}
+	st.SetCreds(c, now)
 	life := min(p.Duration, c.Expiration.Sub(c.LastUpdated))
 	st.RefreshAt = mono + r.restoredRefreshIn(life, now.Sub(c.LastUpdated))
 	e.SetState(st)

@@ -146,7 +146,7 @@ func (r *Refresher) renewable(e *cache.Entry, now time.Time, mono time.Duration)
 		return true // used since: renew
 	}
 	var left time.Duration
-	if s.Creds.Valid(now, 0) {
+	if s.Creds().Valid(now, 0) {
 		left = s.Remaining(now, mono)
 	}
 	if left <= r.o.HardMin {

@@ -56,6 +56,7 @@ type scaleOptions struct {
 	sessionClients int
 	heapProfile    string // a directory for heap profiles; "" = none
 	memLimit       string // GOMEMLIMIT of the session starts' daemon; "" = none
+	gogc           string // GOGC of the session starts' daemon; "" = none
 }
 
 // scale starts the real daemon against an in-process local STS with
@@ -164,6 +165,7 @@ func parseScale(args []string, stderr io.Writer) (scaleOptions, error) {
 	fs.Float64Var(&o.sessionQPS, "session-qps", 2000, "sts.max_qps of the session starts (above 100 needs a -tags ossd_bench build, which scale makes)")
 	fs.IntVar(&o.sessionClients, "session-clients", 8, "concurrent clients filling the sessions")
 	fs.StringVar(&o.memLimit, "gomemlimit", "", "GOMEMLIMIT for the daemon of the session starts, such as 200MiB (default: none)")
+	fs.StringVar(&o.gogc, "gogc", "", "GOGC for the daemon of the session starts, such as 50 (default: none)")
 	fs.StringVar(&o.heapProfile, "heap-profile", "", "directory to write a heap profile of the daemon into at each session count")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err.Error()}

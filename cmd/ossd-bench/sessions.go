@@ -35,6 +35,7 @@ type sessionResult struct {
 	STSCalls int           `json:"sts_calls"` // AssumeRole calls of the fill
 	CPU      time.Duration `json:"cpu_ns"`    // the daemon's user+system CPU over the fill
 	MemLimit string        `json:"gomemlimit,omitempty"`
+	GOGC     string        `json:"gogc,omitempty"`
 	Heap     heapStats     `json:"heap"`
 	Profile  string        `json:"heap_profile,omitempty"`
 }
@@ -88,9 +89,12 @@ func (e *stsEnv) fillOnce(ctx context.Context, bin, dir string, n int, o scaleOp
 		return sessionResult{}, err
 	}
 	env := []string{}
-	res := sessionResult{Sessions: n, MaxQPS: o.sessionQPS, MemLimit: o.memLimit}
+	res := sessionResult{Sessions: n, MaxQPS: o.sessionQPS, MemLimit: o.memLimit, GOGC: o.gogc}
 	if o.memLimit != "" {
 		env = append(env, "GOMEMLIMIT="+o.memLimit) // the daemon's only, not this process's
+	}
+	if o.gogc != "" {
+		env = append(env, "GOGC="+o.gogc)
 	}
 	if o.heapProfile != "" {
 		res.Profile = filepath.Join(o.heapProfile, fmt.Sprintf("heap-%d.pb.gz", n))
@@ -256,14 +260,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 func writeSessions(w io.Writer, rs []sessionResult, settle time.Duration) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "sessions\tGOMEMLIMIT\tfill\tdaemon CPU\tSTS calls\tRSS before\tRSS after\tper session\theap alloc\theap in use\theap goal")
+	fmt.Fprintln(tw, "sessions\tGOMEMLIMIT\tGOGC\tfill\tdaemon CPU\tSTS calls\tRSS before\tRSS after\tper session\theap alloc\theap in use\theap goal")
 	mib := func(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
 	for _, r := range rs {
-		limit := r.MemLimit
+		limit, gogc := r.MemLimit, r.GOGC
 		if limit == "" {
 			limit = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%v\t%v\t%d\t%s\t%s\t%.0f B\t%s\t%s\t%s\n", r.Sessions, limit, r.Fill.Round(time.Millisecond), r.CPU.Round(10*time.Millisecond), r.STSCalls,
+		if gogc == "" {
+			gogc = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%v\t%v\t%d\t%s\t%s\t%.0f B\t%s\t%s\t%s\n", r.Sessions, limit, gogc, r.Fill.Round(time.Millisecond), r.CPU.Round(10*time.Millisecond), r.STSCalls,
 			mib(float64(r.BaseKiB*1024)), mib(float64(r.RSSKiB*1024)), r.perSession(), mib(r.Heap.AllocBytes), mib(r.Heap.InuseBytes), mib(r.Heap.NextGCBytes))
 	}
 	if err := tw.Flush(); err != nil {

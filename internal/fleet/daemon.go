@@ -109,7 +109,7 @@ func (s *sim) ask(d *daemon, t time.Duration) (due bool) {
 func prefetch(es []*cache.Entry) (sink time.Duration) {
 	for _, e := range es {
 		if st := e.State(); st != nil {
-			sink += time.Duration(st.Creds.Expiration.Nanosecond()+st.FetchedAt.Nanosecond()) + st.Fetched + st.Deadline
+			sink += time.Duration(st.Creds().Expiration.Nanosecond()+st.FetchedAt().Nanosecond()) + st.Fetched + st.Deadline
 		}
 	}
 	return sink

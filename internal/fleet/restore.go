@@ -17,8 +17,8 @@ func keep(d *daemon) []keptToken {
 	now := d.clk.Now()
 	var out []keptToken
 	for _, e := range d.entries {
-		if s := e.State(); s != nil && s.Creds.Valid(now, 0) {
-			out = append(out, keptToken{p: e.Params(), creds: s.Creds})
+		if s := e.State(); s != nil && s.Creds().Valid(now, 0) {
+			out = append(out, keptToken{p: e.Params(), creds: s.Creds()})
 		}
 	}
 	return out

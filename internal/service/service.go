@@ -348,14 +348,15 @@ func fillStatus(st *RoleStatus, e *cache.Entry, now time.Time, mono, floor, hard
 		next = cs.RetryAt
 	}
 	st.NextRefresh = now.Add(next - mono).UTC().Truncate(time.Second)
-	if !cs.FetchedAt.IsZero() {
-		st.LastRefresh = cs.FetchedAt.UTC()
-		st.AccessKeyID = cs.Creds.AccessKeyID
-		st.Expiration = cs.Creds.Expiration
+	if !cs.FetchedAt().IsZero() {
+		c := cs.Creds()
+		st.LastRefresh = cs.FetchedAt()
+		st.AccessKeyID = c.AccessKeyID
+		st.Expiration = c.Expiration
 		st.ExpiresIn = cs.Remaining(now, mono).Round(time.Second).Seconds()
 	}
 	switch left := cs.Remaining(now, mono); {
-	case cs.FetchedAt.IsZero() || left <= hardMin: // the refresher hands out nothing this short
+	case cs.FetchedAt().IsZero() || left <= hardMin: // the refresher hands out nothing this short
 		st.State = "failing"
 	case left <= floor || cs.Err != nil:
 		st.State = "degraded"

@@ -34,11 +34,13 @@ func benchCache(clk clock.Clock) (*cache.Cache, []ossd.Params) {
 	now := clk.Now()
 	var roles []ossd.Params
 	state := func() *cache.State {
-		return &cache.State{FetchedAt: now, Fetched: clk.Mono(), Creds: ossd.Credentials{
+		s := &cache.State{Fetched: clk.Mono()}
+		s.SetCreds(ossd.Credentials{
 			AccessKeyID: "STS." + rand.Text(), AccessKeySecret: ossd.Secret(rand.Text()),
 			SecurityToken: ossd.NewToken("CAIS" + strings.Repeat(rand.Text(), 46)), // 1.2 KB
 			Expiration:    now.Add(time.Hour), LastUpdated: now,
-		}}
+		}, now)
+		return s
 	}
 	for i := range benchRoles {
 		p := testenv.Params(fmt.Sprintf("r%03d", i))
@@ -62,7 +64,7 @@ func benchStore(b *testing.B, c *cache.Cache, clk clock.Clock, dir string) *toke
 		b.Fatal(err)
 	}
 	for _, e := range c.Entries() {
-		s.Issued(e.State().Creds.AccessKeyID, fp)
+		s.Issued(e.State().Creds().AccessKeyID, fp)
 	}
 	return s
 }

@@ -182,15 +182,19 @@ func (s *Store) encode(now time.Time) (data []byte, left int) {
 	size := 128 // the header and the trailer
 	for _, e := range s.o.Cache.Entries() {
 		st := e.State()
-		if st == nil || !st.Creds.Valid(now, s.o.Floor) {
+		if st == nil {
 			continue
 		}
-		fp, ok := sources[st.Creds.AccessKeyID]
+		c := st.Creds()
+		if !c.Valid(now, s.o.Floor) {
+			continue
+		}
+		fp, ok := sources[c.AccessKeyID]
 		if !ok {
 			continue
 		}
-		live[st.Creds.AccessKeyID] = true
-		ent := newEntry(e.Key, e.Pinned(), fp, st.Creds)
+		live[c.AccessKeyID] = true
+		ent := newEntry(e.Key, e.Pinned(), fp, c)
 		// An entry the format cannot hold (never from STS) is left out, as
 		// is one past the size bound.
 		if ent.check() != "" || size+lineLen(ent) > MaxFileSize {

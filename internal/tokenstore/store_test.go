@@ -54,7 +54,7 @@ func previousRun(t *testing.T, dir string, roles []string, sessions ...string) *
 		}
 	}
 	for _, en := range e.Cache.Entries() {
-		s.Issued(en.State().Creds.AccessKeyID, fp) // as the daemon's fetcher does after every fetch
+		s.Issued(en.State().Creds().AccessKeyID, fp) // as the daemon's fetcher does after every fetch
 	}
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
