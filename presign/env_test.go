@@ -14,6 +14,7 @@ import (
 	"github.com/ossd/ossd/internal/config"
 	"github.com/ossd/ossd/internal/localsts"
 	"github.com/ossd/ossd/internal/logtest"
+	"github.com/ossd/ossd/internal/ratelimit"
 	"github.com/ossd/ossd/internal/testenv"
 	"github.com/ossd/ossd/presign"
 	"github.com/ossd/ossd/socket"
@@ -27,6 +28,7 @@ type env struct {
 	audit  *logtest.Buffer
 	logs   *logtest.Buffer
 	roles  map[string]config.Role
+	limit  *ratelimit.Limiter // the socket's per-uid limit; nil: its default
 }
 
 // readerPolicy is the presign policy of the "reader" role unless a test
@@ -116,7 +118,7 @@ func (e *env) serve(t testing.TB) *http.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := socket.New(socket.Options{Service: e.Service, Extra: e.signer.Routes()})
+	srv := socket.New(socket.Options{Service: e.Service, Extra: e.signer.Routes(), Limit: e.limit})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
