@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Token is a SecurityToken. STS issues tokens of about 1.2 KB of base64
@@ -153,9 +154,15 @@ func (Token) LogValue() slog.Value { return slog.StringValue(Redacted) }
 // the two times as Unix readings. [Packed.Credentials] gives the value
 // back without allocating. ServerTime is not kept.
 type Packed struct {
-	s          string // AccessKeyId, AccessKeySecret, then the Token's bytes
-	id, secret uint32 // the lengths of the first two
-	exp, upd   unixTime
+	// data points at the AccessKeyId, the AccessKeySecret and the Token's
+	// bytes, n bytes end to end; id and secret are the lengths of the first
+	// two. A pointer rather than a string: fmt cannot call a method of a
+	// field it reaches without exporting, and prints such a string as it
+	// is, so a State or any value holding a Packed would print the secret;
+	// a pointer prints as an address.
+	data          *byte
+	n, id, secret uint32
+	exp, upd      unixTime
 }
 
 // unixTime is a wall-clock time without location or monotonic reading.
@@ -170,15 +177,17 @@ func (u unixTime) time() time.Time { return time.Unix(u.sec, int64(u.ns)).UTC() 
 
 // Pack returns c packed, in one new allocation.
 func (c Credentials) Pack() Packed {
-	return Packed{s: c.AccessKeyID + string(c.AccessKeySecret) + c.SecurityToken.v,
+	s := c.AccessKeyID + string(c.AccessKeySecret) + c.SecurityToken.v
+	return Packed{data: unsafe.StringData(s), n: uint32(len(s)),
 		id: uint32(len(c.AccessKeyID)), secret: uint32(len(c.AccessKeySecret)),
 		exp: toUnix(c.Expiration), upd: toUnix(c.LastUpdated)}
 }
 
 // Credentials returns the credentials p holds, in UTC.
 func (p Packed) Credentials() Credentials {
+	s := unsafe.String(p.data, p.n) // p.data is a string's, never written
 	i, j := p.id, p.id+p.secret
-	return Credentials{AccessKeyID: p.s[:i], AccessKeySecret: Secret(p.s[i:j]), SecurityToken: Token{p.s[j:]},
+	return Credentials{AccessKeyID: s[:i], AccessKeySecret: Secret(s[i:j]), SecurityToken: Token{s[j:]},
 		Expiration: p.exp.time(), LastUpdated: p.upd.time()}
 }
 
