@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"testing"
 
+	"golang.org/x/time/rate"
+
 	"github.com/ossd/ossd/internal/credproc"
+	"github.com/ossd/ossd/internal/ratelimit"
 	"github.com/ossd/ossd/internal/testenv"
 	"github.com/ossd/ossd/socket"
 )
@@ -21,7 +24,9 @@ import (
 func BenchmarkClient(b *testing.B) {
 	env := testenv.New(b, testenv.Options{}, "reader")
 	env.Service.Apply(context.Background(), testenv.Roles("reader"))
-	daemon := serve(b, env)
+	// One uid asks thousands of times a second, past the default per-uid
+	// rate; the bare handler has no limit either.
+	daemon := serveLimited(b, env, ratelimit.New(ratelimit.Options{Rate: rate.Inf}))
 	c, err := env.Service.Credentials(context.Background(), "reader", "")
 	if err != nil {
 		b.Fatal(err)
@@ -53,6 +58,9 @@ func BenchmarkClient(b *testing.B) {
 			b2, err := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			hc.CloseIdleConnections()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("status %d: %s", resp.StatusCode, b2)
+			}
 			if _, err := credproc.ParseBody(b2); err != nil {
 				b.Fatal(err)
 			}

@@ -14,12 +14,19 @@ import (
 	"github.com/ossd/ossd/internal/credproc"
 	"github.com/ossd/ossd/internal/daemonid"
 	"github.com/ossd/ossd/internal/localsts"
+	"github.com/ossd/ossd/internal/ratelimit"
 	"github.com/ossd/ossd/internal/testenv"
 	"github.com/ossd/ossd/socket"
 )
 
 // serve runs the real socket API for env on a fresh socket.
 func serve(t testing.TB, env *testenv.Env) string {
+	t.Helper()
+	return serveLimited(t, env, nil)
+}
+
+// serveLimited is serve with the per-uid limiter lim; nil: the default.
+func serveLimited(t testing.TB, env *testenv.Env, lim *ratelimit.Limiter) string {
 	t.Helper()
 	path := testenv.SocketPath(t)
 	ln, err := socket.Listen(path, socket.ListenOptions{GID: -1})
@@ -28,7 +35,7 @@ func serve(t testing.TB, env *testenv.Env) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- socket.New(socket.Options{Service: env.Service}).Serve(ctx, ln) }()
+	go func() { done <- socket.New(socket.Options{Service: env.Service, Limit: lim}).Serve(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
