@@ -160,6 +160,10 @@ type Packed struct {
 	// field it reaches without exporting, and prints such a string as it
 	// is, so a State or any value holding a Packed would print the secret;
 	// a pointer prints as an address.
+	//
+	// The lengths are 32 bits: what reaches a cache is bounded far below
+	// (internal/sts refuses a field over 64 KiB, the token store's file is
+	// at most 64 MiB).
 	data          *byte
 	n, id, secret uint32
 	exp, upd      unixTime

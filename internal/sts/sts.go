@@ -183,6 +183,11 @@ func toCredentials(resp *stssdk.AssumeRoleResponse, issued, server time.Time) (o
 	if err != nil || rc.AccessKeyId == "" || rc.AccessKeySecret == "" || rc.SecurityToken == "" {
 		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.BadResponse", Message: "AssumeRole answered 2xx without complete credentials"}
 	}
+	if len(rc.AccessKeyId) > maxField || len(rc.AccessKeySecret) > maxField || len(rc.SecurityToken) > maxField {
+		return ossd.Credentials{}, &ossd.STSError{Code: "ossd.BadResponse",
+			Message: fmt.Sprintf("AssumeRole answered with credentials larger than %d bytes a field (key id %d, secret %d, token %d bytes)",
+				maxField, len(rc.AccessKeyId), len(rc.AccessKeySecret), len(rc.SecurityToken))}
+	}
 	id, secret, token := ossd.Pack(rc.AccessKeyId, rc.AccessKeySecret, rc.SecurityToken)
 	// STS does not return the issue time; the moment the call started is the
 	// closest lower bound, and never later than the real one.
@@ -195,6 +200,12 @@ func toCredentials(resp *stssdk.AssumeRoleResponse, issued, server time.Time) (o
 		ServerTime:      server,
 	}, nil
 }
+
+// maxField bounds each of the key id, secret and token of an answer. STS's
+// tokens are about 1.2 KB; a cached session keeps the lengths in 32 bits,
+// and a cache of 100,000 sessions should not be filled by a broken or
+// hostile endpoint with megabytes each.
+const maxField = 64 << 10
 
 // maxMessage bounds how much of an STS message reaches logs and callers.
 const maxMessage = 200

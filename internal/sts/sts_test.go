@@ -2,6 +2,10 @@ package sts_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +154,39 @@ func TestSourceFailureNamesTheSource(t *testing.T) {
 	}
 	if calls := s.Calls(); calls != 0 {
 		t.Errorf("STS calls = %d, want 0: the request never had credentials", calls)
+	}
+}
+
+// TestOversizedCredentialsRefused: an answer whose credentials are far
+// larger than STS's (a token is about 1.2 KB) is refused with a clear error
+// that quotes none of it, and nothing is cached from it. A cached session
+// keeps its fields' lengths in 32 bits; this bound is what keeps any answer
+// inside them.
+func TestOversizedCredentialsRefused(t *testing.T) {
+	big := strings.Repeat("QUJD", 20<<10) // 80 KiB of canonical base64
+	for name, fields := range map[string][3]string{
+		"token":  {"STS.id", "secret", big},
+		"secret": {"STS.id", big, "CAIS"},
+		"key id": {"STS." + big, "secret", "CAIS"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"RequestId":"r","Credentials":{"AccessKeyId":%q,"AccessKeySecret":%q,"SecurityToken":%q,"Expiration":"2030-01-01T01:00:00Z"}}`,
+				fields[0], fields[1], fields[2])
+		}))
+		c, err := sts.New(sts.Options{Region: "cn-hangzhou", Endpoint: srv.URL, Timeout: 30 * time.Second,
+			Source: credentials.NewStaticAKCredentialsProvider("LTAIsource", "source-secret"), Clock: clock.NewFake(epoch)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Fetch(context.Background(), ossd.Params{RoleARN: "acs:ram::1:role/r", SessionName: "s", Duration: time.Hour})
+		srv.Close()
+		var se *ossd.STSError
+		if !errors.As(err, &se) || se.Code != "ossd.BadResponse" || !strings.Contains(err.Error(), "larger") {
+			t.Errorf("%s of %d bytes: Fetch gave a key id of %d bytes, error %.120v; want ossd.BadResponse", name, len(big), len(got.AccessKeyID), err)
+		}
+		if err != nil && strings.Contains(err.Error(), big[:16]) {
+			t.Errorf("%s: the error quotes the answer: %.80s", name, err)
+		}
 	}
 }
