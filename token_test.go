@@ -88,14 +88,17 @@ func TestTokenHoldsDecodedBytes(t *testing.T) {
 	}
 	// What a session keeps is the allocation, not the length: 910 bytes
 	// fit in Go's 1,024-byte size class, the text's 1,212 would take 1,280.
-	const n = 2000
+	// The bound lies between the two classes: whatever else the process
+	// allocates meanwhile (a collection, another test) adds a few bytes a
+	// session, and 1,025 here once failed a correct program.
+	const n = 10000
 	keep := make([]ossd.Token, n)
 	before := heapAlloc()
 	for i := range keep {
 		_, _, keep[i] = ossd.Pack("STS.NUgYrLnoC37mZZCNnAbez2", "D9dTLKbLZmPhW4dDYLEx6ZC7Ht6kAdJy", text)
 	}
-	if per := (heapAlloc() - before) / n; per > 1024 {
-		t.Errorf("each packed session keeps %d bytes of heap, want at most 1,024", per)
+	if per := (heapAlloc() - before) / n; per > 1152 {
+		t.Errorf("each packed session keeps %d bytes of heap, want 1,024 (under 1,152; the text's own size class would be 1,280)", per)
 	}
 	runtime.KeepAlive(keep)
 	buf := make([]byte, 0, 2048)
