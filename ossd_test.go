@@ -22,6 +22,18 @@ func TestSecretNeverRenders(t *testing.T) {
 			t.Errorf("rendered a secret: %q", got)
 		}
 	}
+	// Every verb, the wrong ones too: fmt's complaint about a wrong verb
+	// prints the operand as it is unless the type formats itself.
+	for _, v := range []any{s, c.SecurityToken, c, &c, []ossd.Secret{s}, map[string]ossd.Token{"k": c.SecurityToken}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%o", "%b", "%c", "%U", "%t", "%e", "%10s", "%-8.3q"} {
+			got := fmt.Sprintf(verb, v)
+			for _, leak := range []string{"hunter2", "tok-value", "68756e74657232", "\\xb6\\x8a", "unter"} {
+				if strings.Contains(got, leak) {
+					t.Errorf("%s of %T rendered a secret: %q", verb, v, got)
+				}
+			}
+		}
+	}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "secret", s, "k", c.SecurityToken)
 	if strings.Contains(buf.String(), "hunter2") || strings.Contains(buf.String(), "tok-value") {

@@ -1,6 +1,10 @@
 package ossd
 
-import "log/slog"
+import (
+	"fmt"
+	"io"
+	"log/slog"
+)
 
 // Secret is a credential string (an AccessKeySecret, a SecurityToken, a
 // metadata token). It renders as REDACTED in logs, with %v, %s and %#v, but
@@ -15,6 +19,11 @@ func (Secret) String() string { return Redacted }
 
 // GoString returns REDACTED; %#v would otherwise bypass String.
 func (Secret) GoString() string { return Redacted }
+
+// Format writes REDACTED for every verb: fmt prints a string type as it is
+// under verbs String does not serve (%d, %x of a wrong width, ...), in
+// its "%!d(ossd.Secret=...)" complaint.
+func (Secret) Format(f fmt.State, _ rune) { io.WriteString(f, Redacted) }
 
 // LogValue returns REDACTED for log/slog.
 func (Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }

@@ -2,6 +2,8 @@ package ossd
 
 import (
 	"encoding/base64"
+	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -145,6 +147,9 @@ func (Token) String() string { return Redacted }
 
 // GoString returns REDACTED; %#v would otherwise print the bytes.
 func (Token) GoString() string { return Redacted }
+
+// Format writes REDACTED for every verb, as [Secret.Format] does.
+func (Token) Format(f fmt.State, _ rune) { io.WriteString(f, Redacted) }
 
 // LogValue returns REDACTED for log/slog.
 func (Token) LogValue() slog.Value { return slog.StringValue(Redacted) }
