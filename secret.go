@@ -7,8 +7,8 @@ import (
 )
 
 // Secret is a credential string (an AccessKeySecret, a SecurityToken, a
-// metadata token). It renders as REDACTED in logs, with %v, %s and %#v, but
-// JSON-encodes its real value, because serving it is the daemon's job.
+// metadata token). It renders as REDACTED in logs and under every fmt verb,
+// but JSON-encodes its real value, because serving it is the daemon's job.
 type Secret string
 
 // Redacted is how a Secret renders anywhere but JSON.
@@ -21,8 +21,8 @@ func (Secret) String() string { return Redacted }
 func (Secret) GoString() string { return Redacted }
 
 // Format writes REDACTED for every verb: fmt prints a string type as it is
-// under verbs String does not serve (%d, %x of a wrong width, ...), in
-// its "%!d(ossd.Secret=...)" complaint.
+// under the verbs String does not serve (%d, %o, %b, ...), in its
+// "%!d(ossd.Secret=...)" complaint.
 func (Secret) Format(f fmt.State, _ rune) { io.WriteString(f, Redacted) }
 
 // LogValue returns REDACTED for log/slog.

@@ -16,8 +16,8 @@ import (
 // size, and any other text as it is; either way it gives back exactly the
 // text it was made from.
 //
-// Like a [Secret], a Token renders as REDACTED in logs and with %v, %s and
-// %#v, and MarshalText gives its real text. The zero Token is empty, and
+// Like a [Secret], a Token renders as REDACTED in logs and under every fmt
+// verb, and MarshalText gives its real text. The zero Token is empty, and
 // two Tokens are equal (==) exactly when their texts are.
 type Token struct {
 	// v is "" for the empty Token, else a tag byte and the bytes it names:

@@ -159,7 +159,7 @@ func TestSourceFailureNamesTheSource(t *testing.T) {
 
 // TestOversizedCredentialsRefused: an answer whose credentials are far
 // larger than STS's (a token is about 1.2 KB) is refused with a clear error
-// that quotes none of it, and nothing is cached from it. A cached session
+// that quotes none of it. A cached session
 // keeps its fields' lengths in 32 bits; this bound is what keeps any answer
 // inside them.
 func TestOversizedCredentialsRefused(t *testing.T) {
